@@ -1,0 +1,66 @@
+# The two commands the README names:  make site  (the main job)  and  make test  (every test).
+# Both do all their own set-up on a fresh Debian 12 machine (run as root).
+SHELL := /bin/bash
+VENV := $(CURDIR)/.venv
+COLLECTIONS := $(CURDIR)/.build/collections
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+export ANSIBLE_NOCOLOR := 1
+
+.PHONY: site test setup host venv collection units sanity lint integration molecule build changelog bench
+
+site: setup
+	ansible-playbook -i inventory/ playbooks/site.yml
+
+test: setup
+	@t0=$$(date +%s); status=0; \
+	for t in units sanity lint integration molecule build; do \
+	  s=$$(date +%s); $(MAKE) --no-print-directory $$t || status=1; \
+	  echo "make test: $$t took $$(( $$(date +%s) - s ))s"; \
+	done; \
+	echo "make test: all took $$(( $$(date +%s) - t0 ))s"; exit $$status
+
+setup: host venv collection
+
+host:
+	bash tests/env/setup.sh
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: requirements.txt
+	test -x $(VENV)/bin/python || /usr/bin/python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+collection:
+	mkdir -p $(COLLECTIONS)/ansible_collections/workstation
+	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/workstation/vms
+
+units: venv collection
+	cd $(COLLECTIONS)/ansible_collections/workstation/vms && python -m pytest -q tests/unit
+
+sanity: venv
+	bash tests/env/sanity.sh
+
+lint: venv collection
+	ansible-lint --offline roles playbooks extensions
+
+integration: setup
+	cd $(COLLECTIONS)/ansible_collections/workstation/vms && python -m pytest -q tests/integration
+
+molecule: setup
+	bash tests/env/molecule.sh
+
+build: venv
+	rm -rf .build/dist && mkdir -p .build/dist
+	ansible-galaxy collection build --force --output-path .build/dist .
+	ansible-galaxy collection install --offline --force -p .build/installed .build/dist/workstation-vms-*.tar.gz
+	test -f .build/installed/ansible_collections/workstation/vms/plugins/module_utils/common.py
+
+changelog: venv
+	antsibull-changelog lint
+
+bench: setup
+	bash tests/bench/run.sh

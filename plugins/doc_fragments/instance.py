@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 workstation.vms contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The options every instance module takes (lxd_instance, qemu_vm, multipass_instance).
+    # A module documents `state` and `image` itself: their values differ per backend.
+    DOCUMENTATION = r"""
+options:
+  name:
+    description:
+      - Name of the instance. Validated against the backend's naming rules before anything is changed.
+    type: str
+    required: true
+  cpus:
+    description:
+      - Number of virtual CPUs. Left as it is when not given.
+    type: int
+  memory:
+    description:
+      - Memory size as people write it: V(4G), V(16GiB), V(512MiB), V(1.5G), or a number of bytes.
+      - Bare letters and C(KiB/MiB/GiB/TiB) are binary; C(kB/MB/GB/TB) are decimal.
+    type: str
+  disk:
+    description:
+      - Size of the root disk, in the same syntax as O(memory). Disks grow; they never shrink.
+    type: str
+  cloud_init:
+    description:
+      - cloud-init user-data, as a dict (written as C(#cloud-config)) or as a string (a C(#cloud-config)
+        document, a script starting with C(#!), or any other cloud-init format).
+      - Applied when the instance is created; a change on an existing instance is stored and reported,
+        and takes effect only on a fresh instance (as in cloud-init itself).
+    type: raw
+  mounts:
+    description:
+      - Host directories shown in the guest. Host directories are never created or deleted by the module,
+        not even with O(state=absent).
+      - Mounts in the list and not on the instance are added; mounts on the instance that are not in the list
+        are removed (the host directory stays). Omit the option to leave mounts alone.
+    type: list
+    elements: dict
+    suboptions:
+      source:
+        description: Absolute path of an existing directory on the host.
+        type: path
+        required: true
+      path:
+        description: Absolute path in the guest.
+        type: str
+        required: true
+      readonly:
+        description: Mount read-only in the guest.
+        type: bool
+        default: false
+  labels:
+    description:
+      - Key/value labels the inventory plugin C(workstation.vms.guests) groups by. Keys hold letters, digits,
+        C(_), C(.) and C(-). Values are stored as strings.
+      - The given labels replace the instance's labels. Omit the option to leave labels alone.
+    type: dict
+  wait_for:
+    description:
+      - What to wait for after the instance is started: nothing, an IPv4 address, an SSH server answering,
+        or cloud-init having finished.
+    type: str
+    default: none
+  wait_timeout:
+    description:
+      - Seconds to wait for O(wait_for) before failing.
+    type: int
+    default: 300
+"""

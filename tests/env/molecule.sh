@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every molecule scenario of the collection (extensions/molecule/*) with the full test sequence
+# (converge, idempotence, check, verify, cleanup). MOLECULE_SCENARIOS="a b" limits the set.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root/extensions"
+scenarios=${MOLECULE_SCENARIOS:-$(ls molecule | grep -v '^default$' | sort)}
+failed=()
+for s in $scenarios; do
+  [ -f "molecule/$s/molecule.yml" ] || continue
+  t0=$(date +%s)
+  if molecule test -s "$s"; then r=ok; else r=FAILED; failed+=("$s"); fi
+  echo "molecule: $s $r in $(( $(date +%s) - t0 ))s"
+done
+if [ ${#failed[@]} -gt 0 ]; then echo "molecule: failed: ${failed[*]}"; exit 1; fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Makes this Debian 12 host ready for the tests and the main job, from nothing, idempotently:
+# Debian packages, the daemons (LXD, Incus, libvirtd), the test images (built once, cached) imported
+# into LXD and Incus as local alias "debian/12". Run as root. Times every step.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+step() { local name=$1; shift; local t0; t0=$(date +%s.%N); "$@"; printf 'setup: %-10s %6.1fs\n' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)"; }
+command -v bc >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q bc >/dev/null; }
+
+import_image() { # $1 = lxc|incus, $2 = image dir
+  local cli=$1 dir=$2 fp
+  command -v "$cli" >/dev/null || return 0
+  "$cli" query /1.0 >/dev/null 2>&1 || return 0
+  fp=$(cat "$dir/meta.tar.gz" "$dir/rootfs.tar.gz" | sha256sum | cut -d' ' -f1)
+  if [ "$("$cli" query "/1.0/images/aliases/debian/12" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target"])' 2>/dev/null)" = "$fp" ]; then
+    echo "$cli image debian/12: present"; return 0
+  fi
+  "$cli" image alias delete debian/12 >/dev/null 2>&1 || true
+  "$cli" image import "$dir/meta.tar.gz" "$dir/rootfs.tar.gz" --alias debian/12 >/dev/null
+  echo "$cli image debian/12: imported"
+}
+
+step packages bash "$here/packages.sh"
+step daemons bash "$here/daemons.sh"
+step images bash "$here/build_images.sh" | tee /tmp/wsvms-images.out
+images=$(tail -n1 /tmp/wsvms-images.out)
+step import-lxd import_image lxc "$images/lxd"
+step import-incus import_image incus "$images/lxd"
