@@ -39,7 +39,7 @@ collection:
 	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/workstation/vms
 
 units: venv collection
-	cd $(COLLECTIONS)/ansible_collections/workstation/vms && python -m pytest -q tests/unit
+	python -m pytest -q tests/unit
 
 sanity: venv
 	bash tests/env/sanity.sh
@@ -48,7 +48,7 @@ lint: venv collection
 	ansible-lint --offline roles playbooks extensions
 
 integration: setup
-	cd $(COLLECTIONS)/ansible_collections/workstation/vms && python -m pytest -q tests/integration
+	python -m pytest -q -rs tests/integration
 
 molecule: setup
 	bash tests/env/molecule.sh

@@ -65,8 +65,8 @@ options:
     type: dict
   wait_for:
     description:
-      - What to wait for after the instance is started: nothing, an IPv4 address, an SSH server answering,
-        or cloud-init having finished.
+      - What to wait for after the instance is started. V(none), an IPv4 address (V(ipv4)), an SSH server
+        answering (V(ssh)), or cloud-init having finished (V(cloud-init)). Backends may add their own.
     type: str
     default: none
   wait_timeout:

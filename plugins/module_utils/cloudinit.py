@@ -11,10 +11,14 @@ import io
 import os
 import tempfile
 
-import yaml
-
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.workstation.vms.plugins.module_utils.common import InputError
+
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:
+    HAS_YAML = False
 
 try:
     import pycdlib
@@ -27,7 +31,14 @@ _OTHER_HEADERS = ("#!", "#include", "#cloud-boothook", "#part-handler", "#upstar
                   "Content-Type:", "## template:")
 
 
+def _require_yaml():
+    if not HAS_YAML:
+        raise InputError("cloud_init: the Python library PyYAML is required on the host running the module "
+                         "(pip install pyyaml)")
+
+
 def _dump(data):
+    _require_yaml()
     return yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
 
 
@@ -54,6 +65,7 @@ def render_user_data(value, option="cloud_init"):
 
 
 def parse_cloud_config(text, option="cloud_init"):
+    _require_yaml()
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -107,7 +119,7 @@ def write_seed_iso(path, user_data, meta, network_config=None, mode=0o600):
     if network_config:
         files.append(("network-config", network_config))
     iso = pycdlib.PyCdlib()
-    iso.new(interchange=3, joliet=3, rock_ridge="1.09", vol_ident="cidata")
+    iso.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident="cidata")
     for name, text in files:
         data = to_bytes(text)
         iso_name = "/" + name.replace("-", "").upper()[:8] + ".;1"

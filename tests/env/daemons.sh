@@ -65,9 +65,13 @@ start_libvirt() {
     fi
     for _ in $(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
   fi
-  virsh -c qemu:///system net-info default | grep -q 'Active:.*yes' || virsh -c qemu:///system net-start default
+  # (grep -q on a pipe would fail the pipeline under pipefail once virsh gets SIGPIPE)
+  case "$(virsh -c qemu:///system net-info default)" in
+    *Active:*yes*) ;;
+    *) virsh -c qemu:///system net-start default ;;
+  esac
   virsh -c qemu:///system net-autostart default >/dev/null
-  echo "libvirt: $(virsh -c qemu:///system version | grep -i 'running hypervisor')"
+  echo "libvirt: $(virsh -c qemu:///system version | sed -n 's/Running hypervisor: //p')"
 }
 
 start_lxd

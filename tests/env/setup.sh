@@ -22,7 +22,7 @@ import_image() { # $1 = lxc|incus, $2 = image dir
 
 step packages bash "$here/packages.sh"
 step daemons bash "$here/daemons.sh"
-step images bash "$here/build_images.sh" | tee /tmp/wsvms-images.out
-images=$(tail -n1 /tmp/wsvms-images.out)
+step images bash "$here/build_images.sh"
+images=${WSVMS_CACHE:-/var/cache/workstation-vms}/images/current
 step import-lxd import_image lxc "$images/lxd"
 step import-incus import_image incus "$images/lxd"
