@@ -1,0 +1,572 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 workstation.vms contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""All talk with LXD and Incus: LxdClient, image sources, the settings lxd_instance manages.
+
+Transport. Reads (GET) go over the standard library (http.client on the unix socket, or HTTPS with the
+client certificate and server pinning): a no-op module run and an inventory listing then cost one request
+and never pay the ~0.13 s of ``import pylxd``. Writes (create, update, state changes, exec, delete,
+certificate registration) go through pylxd's API session, imported only when a write happens.
+
+Labels. A label ``<key>: <value>`` is the config key ``user.label.<key>`` (LABEL_PREFIX). Other ``user.*``
+keys (``user.user-data``, ``user.meta-data``, ``user.vendor-data``, ``user.network-config`` that cloud-init
+reads on LXD, and keys set by other tools) are never labels, so managing labels never touches them.
+
+Connection. ``url`` (https://host:8443) or a unix ``socket``; without either, the first existing socket of
+$LXD_DIR/$INCUS_DIR, /var/snap/lxd/common/lxd, /var/lib/lxd, /var/lib/incus. Over HTTPS: ``client_cert``/
+``client_key``; ``server_cert`` pins the server certificate (its SHA-256 must match, host name not
+checked), else ``verify`` checks the chain and host name against the system CAs; ``trust_token``
+registers the client certificate the first time the server answers "not trusted" (HTTP 403).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket as _socket
+import ssl
+import time
+from urllib.parse import quote, urlencode, urlparse
+
+from ansible_collections.workstation.vms.plugins.module_utils.common import InputError, instance_result, parse_size
+
+LABEL_PREFIX = "user.label."
+CLOUD_INIT_KEY = "cloud-init.user-data"
+DEFAULT_SOCKETS = ("/var/snap/lxd/common/lxd/unix.socket", "/var/lib/lxd/unix.socket", "/var/lib/incus/unix.socket")
+# Remotes every `lxc`/`incus` knows; the `remotes` option adds or overrides entries.
+BUILTIN_REMOTES = {
+    "ubuntu": {"server": "https://cloud-images.ubuntu.com/releases", "protocol": "simplestreams"},
+    "ubuntu-daily": {"server": "https://cloud-images.ubuntu.com/daily", "protocol": "simplestreams"},
+    "ubuntu-minimal": {"server": "https://cloud-images.ubuntu.com/minimal/releases", "protocol": "simplestreams"},
+    "images": {"server": "https://images.linuxcontainers.org", "protocol": "simplestreams"},
+}
+# Local config keys that belong to LXD itself: never compared, never reported, never removed.
+IGNORED_PREFIXES = ("volatile.", "image.")
+NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,62}$")
+FINGERPRINT_RE = re.compile(r"^[0-9a-f]{12,64}$")
+# Container settings LXD applies only at the next start.
+CONTAINER_RESTART_PREFIXES = ("raw.", "security.privileged", "security.idmap.", "security.nesting",
+                              "security.syscalls.", "linux.kernel_modules", "limits.kernel.", "nvidia.")
+# Virtual-machine settings LXD 5.0 changes on a running VM; everything else waits for a restart.
+VM_LIVE_PREFIXES = ("user.", "cloud-init.", "environment.", "snapshots.", "boot.", "security.protection.",
+                    "security.agent.metrics")
+
+
+class LxdError(Exception):
+    """An error answer of the daemon (or no daemon at all); `status` is the HTTP status when there is one."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+def find_socket(socket=None):
+    """The unix socket to use: the given one, $LXD_DIR / $INCUS_DIR, else the first existing default."""
+    if socket:
+        return socket
+    candidates = [os.path.join(os.environ[var], "unix.socket") for var in ("LXD_DIR", "INCUS_DIR")
+                  if os.environ.get(var)]
+    for path in candidates + list(DEFAULT_SOCKETS):
+        if os.path.exists(path):
+            return path
+    raise LxdError("no LXD or Incus socket found (looked at %s); give `socket` or `url`"
+                   % ", ".join(candidates + list(DEFAULT_SOCKETS)))
+
+
+def cert_fingerprint(pem_or_der):
+    """SHA-256 (hex) of a certificate given as PEM text or DER bytes."""
+    if isinstance(pem_or_der, str):
+        pem_or_der = ssl.PEM_cert_to_DER_cert(pem_or_der)
+    return hashlib.sha256(pem_or_der).hexdigest()
+
+
+class LxdClient:
+    """A client of one LXD or Incus server (one project), usable with or without an AnsibleModule."""
+
+    def __init__(self, socket=None, url=None, client_cert=None, client_key=None, server_cert=None, verify=True,
+                 project=None, target=None, trust_token=None, timeout=30):
+        if socket and url:
+            raise InputError("socket and url: give one of them, not both")
+        if url:
+            parsed = urlparse(url)
+            if parsed.scheme != "https" or not parsed.hostname:
+                raise InputError("url: '%s' must look like https://host:8443" % url)
+            self.url, self.socket = url.rstrip("/"), None
+            self._host, self._port = parsed.hostname, parsed.port or 8443
+        else:
+            self.url, self.socket = None, find_socket(socket)
+        self.client_cert, self.client_key = client_cert, client_key
+        self.server_cert, self.verify = server_cert, verify
+        self.project, self.target, self.trust_token = project, target, trust_token
+        self.timeout = timeout
+        self.calls = 0            # API requests made: the benchmark and the tests count them
+        self.registered = False   # the client certificate was registered with trust_token in this run
+        self._conn = None
+        self._pylxd = None
+        self._info = None
+
+    # ---- transport -------------------------------------------------------------------------------
+    def _ssl_context(self):
+        if self.server_cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE   # pinned below: the fingerprint must match exactly
+        else:
+            ctx = ssl.create_default_context()
+            if not self.verify:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+        if self.client_cert:
+            ctx.load_cert_chain(self.client_cert, self.client_key)
+        return ctx
+
+    def _connection(self):
+        if self._conn is None:
+            if self.socket:
+                self._conn = _UnixConnection(self.socket, self.timeout)
+            else:
+                self._conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
+                                                         context=self._ssl_context())
+                self._conn.connect()
+                if self.server_cert:
+                    with open(self.server_cert) as handle:
+                        wanted = cert_fingerprint(handle.read())
+                    seen = cert_fingerprint(self._conn.sock.getpeercert(binary_form=True))
+                    if seen != wanted:
+                        self._conn.close()
+                        self._conn = None
+                        raise LxdError("server_cert: the server's certificate (sha256 %s) is not the pinned one "
+                                       "(sha256 %s)" % (seen, wanted))
+        return self._conn
+
+    def _path(self, path, params=None):
+        query = dict(params or {})
+        if self.project and "project" not in query and not query.get("all-projects"):
+            query["project"] = self.project
+        return "/1.0" + path + ("?" + urlencode(query) if query else "")
+
+    def _get(self, path, params=None, raw=False):
+        """GET over the standard library; returns the parsed answer (or the body text when raw)."""
+        full = self._path(path, params)
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.request("GET", full, headers={"Host": "lxd"})
+                response = conn.getresponse()
+                body = response.read()
+                break
+            except (http.client.HTTPException, OSError) as exc:
+                conn.close()
+                self._conn = None
+                if attempt == 2:
+                    raise LxdError("cannot reach %s: %s" % (self.url or self.socket, exc))
+        self.calls += 1
+        if raw and response.status == 200:
+            return body.decode("utf-8", "replace")
+        return self._check(response.status, body, "GET " + full)
+
+    @staticmethod
+    def _check(status, body, what):
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            raise LxdError("%s: HTTP %s, not a JSON answer: %r" % (what, status, body[:200]), status)
+        if status >= 400 or data.get("type") == "error":
+            raise LxdError("%s: %s" % (what, data.get("error") or "HTTP %s" % status), data.get("error_code") or status)
+        return data
+
+    def _session(self):
+        """pylxd's API root, made on the first write (importing pylxd costs ~0.13 s)."""
+        if self._pylxd is None:
+            try:
+                import pylxd  # pylint: disable=import-outside-toplevel
+            except ImportError:
+                raise LxdError("the Python library pylxd is required to change instances; pip install pylxd")
+            cert = (self.client_cert, self.client_key) if self.client_cert else None
+            verify = self.server_cert or self.verify
+            endpoint = self.url or self.socket
+            try:
+                self._pylxd = pylxd.Client(endpoint=endpoint, cert=cert, verify=verify, project=self.project,
+                                           timeout=self.timeout)
+            except Exception as exc:  # pylint: disable=broad-except
+                raise LxdError("cannot connect to %s: %s" % (endpoint, exc))
+            self.calls += 1  # pylxd asks GET /1.0 when it connects
+        return self._pylxd.api
+
+    def _write(self, method, path, body=None, params=None, wait=True, timeout=None):
+        """POST/PUT/PATCH/DELETE through pylxd; waits for the operation LXD starts, returns its metadata."""
+        node = self._session()
+        for segment in path.strip("/").split("/"):
+            node = node[segment]
+        kwargs = {"params": dict(params or {})}
+        if body is not None:
+            kwargs["json"] = body
+        try:
+            response = getattr(node, method.lower())(**kwargs)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._pylxd_error(exc, "%s %s" % (method, path))
+        self.calls += 1
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if data.get("type") == "async" and wait:
+            return self.wait_operation(data["operation"], timeout)
+        return data.get("metadata")
+
+    @staticmethod
+    def _pylxd_error(exc, what):
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", None)
+        message = str(exc)
+        try:
+            message = response.json().get("error") or message
+        except Exception:  # pylint: disable=broad-except
+            pass
+        return LxdError("%s: %s" % (what, message), status)
+
+    def wait_operation(self, operation, timeout=None):
+        """Wait for an operation ("/1.0/operations/<id>" or its id); raise LxdError when it failed."""
+        op_id = operation.rstrip("/").rsplit("/", 1)[-1]
+        timeout = timeout or max(self.timeout, 60)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = max(1, int(deadline - time.monotonic()))
+            meta = self._get("/operations/%s/wait" % op_id, {"timeout": min(left, 30)})["metadata"]
+            if meta["status_code"] == 200:
+                return meta
+            if meta["status_code"] >= 400:
+                raise LxdError("%s: %s" % (meta.get("description", "operation"), meta.get("err") or meta["status"]))
+            if time.monotonic() >= deadline:
+                raise LxdError("%s: still %s after %ss" % (meta.get("description", "operation"), meta["status"],
+                                                          timeout))
+
+    def request(self, method, path, body=None, params=None, **kwargs):
+        """One API call: GET over the standard library, anything else through pylxd. Retries once after
+        registering the client certificate with `trust_token` when the server says "not trusted"."""
+        try:
+            if method == "GET":
+                return self._get(path, params, **kwargs)
+            return self._write(method, path, body, params, **kwargs)
+        except LxdError as exc:
+            if exc.status != 403 or not self.trust_token or self.registered or not self.url:
+                raise
+        self.register()
+        return self.request(method, path, body, params, **kwargs)
+
+    # ---- server ----------------------------------------------------------------------------------
+    def info(self):
+        if self._info is None:
+            self._info = self._get("")["metadata"]
+        return self._info
+
+    def register(self):
+        """Add our client certificate to the server's trust store with the one-time `trust_token`."""
+        if not self.client_cert:
+            raise InputError("trust_token: needs client_cert and client_key (the certificate to register)")
+        with open(self.client_cert) as handle:
+            der = ssl.PEM_cert_to_DER_cert(handle.read())
+        body = {"type": "client", "certificate": base64.b64encode(der).decode("ascii"), "trust_token": self.trust_token}
+        self.registered = True
+        try:
+            self._write("POST", "/certificates", body)
+        except LxdError:
+            # LXD before 5.21 takes the token in the `password` field.
+            body["password"] = body.pop("trust_token")
+            self._write("POST", "/certificates", body)
+
+    # ---- instances -------------------------------------------------------------------------------
+    def instance(self, name):
+        """The instance with its state (one request), or None."""
+        try:
+            return self._get("/instances/%s" % quote(name, safe=""), {"recursion": 1})["metadata"]
+        except LxdError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def state(self, name):
+        return self._get("/instances/%s/state" % quote(name, safe=""))["metadata"]
+
+    def instances(self, all_projects=False):
+        params = {"recursion": 2}
+        if all_projects:
+            params["all-projects"] = "true"
+        return self._get("/instances", params)["metadata"] or []
+
+    def guests(self, all_projects=False):
+        """Every instance as the common `instance` shape, from one request (for the inventory plugin)."""
+        return [instance_summary(inst) for inst in self.instances(all_projects)]
+
+    def image_alias(self, alias):
+        try:
+            return self._get("/images/aliases/%s" % quote(alias, safe=""))["metadata"]
+        except LxdError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def image(self, fingerprint):
+        try:
+            return self._get("/images/%s" % fingerprint)["metadata"]
+        except LxdError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def network(self, name):
+        try:
+            return self._get("/networks/%s" % quote(name, safe=""))["metadata"]
+        except LxdError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def create(self, body, timeout=None):
+        params = {"target": self.target} if self.target else None
+        return self.request("POST", "/instances", body, params, timeout=timeout)
+
+    def update(self, name, body):
+        return self.request("PUT", "/instances/%s" % quote(name, safe=""), body)
+
+    def set_state(self, name, action, force=False, timeout=30):
+        body = {"action": action, "timeout": timeout, "force": force}
+        return self.request("PUT", "/instances/%s/state" % quote(name, safe=""), body, timeout=timeout + 30)
+
+    def delete(self, name):
+        return self.request("DELETE", "/instances/%s" % quote(name, safe=""))
+
+    def execute(self, name, command, timeout=None):
+        """Run `command` (a list) in the instance; returns (exit code, stdout, stderr)."""
+        body = {"command": command, "record-output": True, "interactive": False, "wait-for-websocket": False,
+                "environment": {"LANG": "C.UTF-8"}}
+        op = self.request("POST", "/instances/%s/exec" % quote(name, safe=""), body, wait=False)
+        meta = self.wait_operation(op["id"], timeout)["metadata"] or {}
+        outputs = []
+        for fd in ("1", "2"):
+            log = (meta.get("output") or {}).get(fd)
+            text = ""
+            if log:
+                text = self._get(log[len("/1.0"):], raw=True)
+                try:
+                    self._write("DELETE", log[len("/1.0"):])
+                except LxdError:
+                    pass
+            outputs.append(text if isinstance(text, str) else "")
+        return meta.get("return", -1), outputs[0], outputs[1]
+
+
+# ---- pure helpers (no requests) ----------------------------------------------------------------------
+def validate_name(name):
+    """LXD's instance name rules: 1-63 letters, digits and '-', starting with a letter, not ending in '-'."""
+    if not name or not NAME_RE.match(name) or name.endswith("-"):
+        raise InputError("name: '%s' is not a valid instance name: use 1 to 63 letters, digits and '-', "
+                         "starting with a letter and not ending with '-'" % name)
+    return name
+
+
+def ignored_key(key):
+    return key.startswith(IGNORED_PREFIXES)
+
+
+def decode_labels(config):
+    """The labels stored in an instance's config (user.label.<key>)."""
+    return {k[len(LABEL_PREFIX):]: v for k, v in (config or {}).items() if k.startswith(LABEL_PREFIX)}
+
+
+def addresses(state, family="inet", nic=None):
+    """Global addresses of `family` from an instance state, of every NIC but lo (or of the NIC `nic`)."""
+    result = []
+    for ifname, net in sorted(((state or {}).get("network") or {}).items()):
+        if ifname == "lo" or (nic and ifname != nic):
+            continue
+        for addr in net.get("addresses") or []:
+            if addr.get("family") == family and addr.get("scope") == "global":
+                result.append(addr["address"])
+    return result
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _size_or_none(value):
+    try:
+        return parse_size(value)
+    except (InputError, TypeError):
+        return None
+
+
+def instance_summary(inst):
+    """The common `instance` shape of an LXD instance (as GET /1.0/instances/<name>?recursion=1 returns it)."""
+    config = inst.get("expanded_config") or inst.get("config") or {}
+    devices = inst.get("expanded_devices") or inst.get("devices") or {}
+    state = inst.get("state") or {}
+    root = devices.get("root") or next((d for d in devices.values()
+                                        if d.get("type") == "disk" and d.get("path") == "/"), {})
+    mounts = [dict(source=d["source"], path=d.get("path"), readonly=d.get("readonly") in ("true", "1", "yes", "on"))
+              for d in devices.values()
+              if d.get("type") == "disk" and d.get("source") and d.get("path") not in (None, "/")]
+    image = config.get("image.description") or config.get("volatile.base_image")
+    return instance_result(
+        inst["name"], "lxd", itype=inst.get("type", "container"), state=(inst.get("status") or "").lower(),
+        ipv4=addresses(state, "inet"), ipv6=addresses(state, "inet6"), image=image,
+        cpus=_int_or_none(config.get("limits.cpu")), memory=_size_or_none(config.get("limits.memory")),
+        disk=_size_or_none(root.get("size")), mounts=sorted(mounts, key=lambda m: m["path"]),
+        labels=decode_labels(config), project=inst.get("project") or "default", location=inst.get("location"),
+        profiles=list(inst.get("profiles") or []), ephemeral=bool(inst.get("ephemeral")))
+
+
+def image_source(image, itype="container", remotes=None):
+    """The `source` of POST /1.0/instances for `image`; a local alias/fingerprint is marked `local: True`.
+
+    image: 'remote:alias', 'alias', 'fingerprint' or a dict (server, protocol, alias or fingerprint)."""
+    known = dict(BUILTIN_REMOTES)
+    for rname, remote in (remotes or {}).items():
+        known[rname] = remote if isinstance(remote, dict) else {"server": remote}
+    if isinstance(image, dict):
+        spec = dict(image)
+    elif isinstance(image, str) and image:
+        remote, sep, alias = image.partition(":")
+        if sep and remote not in ("local", "") and "/" not in remote:
+            if remote not in known:
+                raise InputError("image: unknown remote '%s' in '%s'; known remotes: %s (add yours with `remotes`)"
+                                 % (remote, image, ", ".join(sorted(known))))
+            spec = dict(known[remote], alias=alias)
+        else:
+            spec = {"alias": alias if sep else image}
+    else:
+        raise InputError("image: give 'remote:alias', a local alias, a fingerprint or a dict "
+                         "(server, protocol, alias); got %r" % (image,))
+    source = {"type": "image"}
+    ref = spec.get("fingerprint") or spec.get("alias")
+    if not ref:
+        raise InputError("image: name an alias or a fingerprint")
+    if spec.get("server"):
+        server = spec["server"]
+        if not str(server).startswith(("https://", "http://", "unix:")):
+            raise InputError("image: server '%s' must be a URL" % server)
+        protocol = spec.get("protocol") or "simplestreams"
+        if protocol not in ("simplestreams", "lxd", "incus"):
+            raise InputError("image: protocol '%s' must be simplestreams, lxd or incus" % protocol)
+        source.update(mode="pull", server=server, protocol=protocol)
+        if spec.get("fingerprint"):
+            source["fingerprint"] = spec["fingerprint"]
+        else:
+            source["alias"] = spec["alias"]
+        if spec.get("certificate"):
+            source["certificate"] = spec["certificate"]
+        return source
+    source["local"] = True
+    if spec.get("fingerprint") or FINGERPRINT_RE.match(ref):
+        source["fingerprint"] = ref
+    else:
+        source["alias"] = ref
+    return source
+
+
+def resolve_local_image(client, source, itype):
+    """Check a local image exists and fits `itype`; fills in the fingerprint. Raises InputError."""
+    source = dict(source)
+    source.pop("local", None)
+    if "alias" in source:
+        alias = client.image_alias(source["alias"])
+        if alias is None:
+            raise InputError("image: no local image alias '%s' on the server (for a remote image write "
+                             "'remote:alias', e.g. images:debian/12)" % source["alias"])
+        kind = alias.get("type") or "container"
+        what = "alias '%s'" % source["alias"]
+    else:
+        image = client.image(source["fingerprint"])
+        if image is None:
+            raise InputError("image: no local image with fingerprint '%s' on the server" % source["fingerprint"])
+        kind = image.get("type") or "container"
+        what = "image %s" % source["fingerprint"]
+    if kind != itype:
+        raise InputError("image: %s is a %s image; type is %s" % (what, kind, itype))
+    return source
+
+
+def mount_device_name(path):
+    return "mount" + (re.sub(r"[^a-zA-Z0-9]+", "-", path).rstrip("-") or "-root")
+
+
+def mount_devices(mounts):
+    devices = {}
+    for mount in mounts or []:
+        device = {"type": "disk", "source": mount["source"], "path": mount["path"]}
+        if mount.get("readonly"):
+            device["readonly"] = "true"
+        if mount.get("shift"):
+            device["shift"] = "true"
+        devices[mount_device_name(mount["path"])] = device
+    return devices
+
+
+_PORT_RE = re.compile(r"^(?:(?P<addr>\[[0-9a-fA-F:.]+\]|[0-9.]+):)?(?P<host>[0-9]{1,5}):(?P<guest>[0-9]{1,5})"
+                      r"(?:/(?P<proto>tcp|udp))?$")
+
+
+def port_devices(ports):
+    """Proxy devices for `ports`: 'host:guest', 'addr:host:guest', '.../udp', or dicts (host, guest, protocol,
+    address). Listen on the host, connect to 127.0.0.1:<guest> inside the instance."""
+    devices = {}
+    for index, port in enumerate(ports or []):
+        where = "ports[%d]" % index
+        if isinstance(port, dict):
+            spec = {"host": port.get("host"), "guest": port.get("guest"), "proto": port.get("protocol") or "tcp",
+                    "addr": port.get("address") or "0.0.0.0"}
+        else:
+            match = _PORT_RE.match(str(port).strip())
+            if not match:
+                raise InputError("%s: '%s' must look like 8080:80, 127.0.0.1:8080:80 or 5353:53/udp" % (where, port))
+            spec = {"host": match.group("host"), "guest": match.group("guest"),
+                    "proto": match.group("proto") or "tcp", "addr": match.group("addr") or "0.0.0.0"}
+        for key in ("host", "guest"):
+            number = _int_or_none(spec[key])
+            if number is None or not 0 < number < 65536:
+                raise InputError("%s: %s port '%s' must be 1-65535" % (where, key, spec[key]))
+            spec[key] = number
+        if spec["proto"] not in ("tcp", "udp"):
+            raise InputError("%s: protocol '%s' must be tcp or udp" % (where, spec["proto"]))
+        name = "port-%s-%d" % (spec["proto"], spec["host"])
+        if name in devices:
+            raise InputError("%s: host port %d/%s is forwarded twice" % (where, spec["host"], spec["proto"]))
+        devices[name] = {"type": "proxy", "listen": "%s:%s:%d" % (spec["proto"], spec["addr"], spec["host"]),
+                         "connect": "%s:127.0.0.1:%d" % (spec["proto"], spec["guest"])}
+    return devices
+
+
+def is_mount_device(device):
+    return device.get("type") == "disk" and bool(device.get("source")) and device.get("path") not in (None, "/")
+
+
+def needs_restart(itype, key=None, device=None):
+    """True when LXD applies a change of config `key` (or of a device) only at the next start."""
+    if itype == "virtual-machine":
+        if device is not None:
+            return device.get("type") != "proxy"
+        return not key.startswith(VM_LIVE_PREFIXES)
+    if device is not None:
+        return False
+    return key.startswith(CONTAINER_RESTART_PREFIXES)
