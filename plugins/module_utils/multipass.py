@@ -1,0 +1,442 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 workstation.vms contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""MultipassCli: every talk with the `multipass` CLI (1.16.x; 1.17/main differences handled), and the label store.
+
+Usable without an AnsibleModule: `run` defaults to a subprocess runner returning (rc, stdout, stderr); modules pass
+a wrapper around module.run_command. Never a shell."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+from ansible_collections.workstation.vms.plugins.module_utils.common import InputError, instance_result
+
+BACKEND = "multipass"
+DEFAULT_LABEL_STORE = "~/.local/share/workstation.vms/multipass/labels.json"
+HOME_IN_INSTANCE = "/home/ubuntu"
+NAME_RE = re.compile(r"^([a-zA-Z]|[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9])$")
+MAP_RE = re.compile(r"^[0-9]+:[0-9]+$")
+_HUMAN_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|K|M|G)?\s*$", re.IGNORECASE)
+_FACTORS = {"": 1, "b": 1, "k": 1024, "kib": 1024, "m": 1024 ** 2, "mib": 1024 ** 2, "g": 1024 ** 3, "gib": 1024 ** 3}
+
+# Multipass states (format_utils.cpp status_string_for) -> the lower-case words of the common result.
+STATES = {
+    "Running": "running", "Stopped": "stopped", "Deleted": "deleted", "Starting": "starting",
+    "Restarting": "restarting", "Delayed Shutdown": "running", "Suspending": "suspending",
+    "Suspended": "suspended", "Unavailable": "unavailable", "Unknown": "unknown",
+}
+
+# What each driver cannot do (Multipass "Driver" docs; the daemon answers "The <feature> feature is not
+# implemented on this backend."). Drivers not listed are not restricted here.
+DRIVER_LACKS = {
+    "libvirt": {"native mounts": "mount type native", "networks": "extra networks (networks, bridged)"},
+    "lxd": {"suspend": "state suspended"},
+}
+
+
+class MultipassError(Exception):
+    """A failed `multipass` command; `rc`, `stderr`, `command` and a readable message."""
+
+    def __init__(self, message, rc=None, stdout="", stderr="", command=None):
+        super().__init__(message)
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.command = command or []
+
+
+class DaemonUnreachable(MultipassError):
+    """multipassd cannot be reached: rc 3 (gRPC UNAVAILABLE) or rc 2 with the unix-socket probe's message."""
+
+
+class NotFound(MultipassError):
+    """The instance does not exist."""
+
+
+class Timeout(MultipassError):
+    """A --timeout expired (rc 5)."""
+
+
+class DriverLacks(MultipassError):
+    """The selected driver lacks a feature the task asks for."""
+
+
+def subprocess_runner(args, data=None):
+    """Run argv without a shell; return (rc, stdout, stderr) as text."""
+    try:
+        proc = subprocess.run(args, input=data, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        return 127, "", "%s: %s" % (args[0], exc.strerror or exc)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def module_runner(module):
+    """A `run` callable around AnsibleModule.run_command (argv list, never a shell)."""
+    def run(args, data=None):
+        try:
+            return module.run_command(args, data=data, binary_data=True, check_rc=False, handle_exceptions=False,
+                                      environ_update={"LC_ALL": "C"})
+        except OSError as exc:
+            return 127, "", "%s: %s" % (args[0], exc.strerror or exc)
+    return run
+
+
+def strip_spinner(text):
+    """Remove the spinner frames Multipass writes to stdout even when it is not a TTY."""
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "\n", text or "")
+    return "\n".join(line for line in text.splitlines()
+                     if line.strip() and not re.match(r"^[|/\-\\] ", line)).strip()
+
+
+def to_multipass_size(size):
+    """Bytes -> the shortest spelling Multipass's MemorySize accepts (binary units K/M/G or plain bytes)."""
+    if size is None:
+        return None
+    for suffix, factor in (("G", 1024 ** 3), ("M", 1024 ** 2), ("K", 1024)):
+        if size and size % factor == 0:
+            return "%d%s" % (size // factor, suffix)
+    return "%d" % size
+
+
+def parse_human_size(text):
+    """`multipass get local.<i>.memory` prints MemorySize::human_readable(), e.g. "1.0GiB": (bytes, precision unit)."""
+    match = _HUMAN_RE.match(text or "")
+    if not match:
+        return None, None
+    factor = _FACTORS[(match.group(2) or "").lower()]
+    decimals = len(match.group(1).partition(".")[2])
+    return int(float(match.group(1)) * factor), factor / float(10 ** decimals)
+
+
+def same_size(shown, wanted):
+    """True when `wanted` bytes would be shown as `shown` (human_readable() is rounded)."""
+    current, step = parse_human_size(shown)
+    if current is None:
+        return False
+    return abs(current - wanted) <= step / 2.0 + 1
+
+
+def state_word(status):
+    return STATES.get(status, (status or "unknown").lower())
+
+
+def validate_name(name):
+    if not name or not NAME_RE.match(name):
+        raise InputError("name: '%s' is not a valid Multipass instance name: letters, digits and hyphens, starting "
+                         "with a letter and ending with a letter or digit" % name)
+    return name
+
+
+def mount_maps(values, option):
+    result = []
+    for value in values or []:
+        text = str(value)
+        if not MAP_RE.match(text):
+            raise InputError("%s: '%s' must be <host id>:<instance id>, e.g. 1000:1000" % (option, text))
+        result.append(text)
+    return result
+
+
+def cloud_init_dir():
+    """Where the temporary user-data file goes: the snap's own user dir when Multipass is the snap (a confined
+    client cannot read the host's /tmp or hidden dirs), else the system temp dir."""
+    snap_dir = os.path.expanduser("~/snap/multipass/common")
+    return snap_dir if os.path.isdir(snap_dir) else None
+
+
+def write_user_data(text):
+    """Write user-data to a 0600 temp file and return its path; the caller removes it."""
+    handle, path = tempfile.mkstemp(prefix="workstation-vms-", suffix=".yaml", dir=cloud_init_dir())
+    try:
+        os.fchmod(handle, 0o600)
+        os.write(handle, text.encode("utf-8"))
+    finally:
+        os.close(handle)
+    return path
+
+
+class LabelStore:
+    """Labels (and the mount types Multipass does not report) per instance, in one JSON file (0600).
+
+    Layout: {"version": 1, "instances": {"<name>": {"labels": {...}, "mount_types": {"<path>": "native"}}}}"""
+
+    def __init__(self, path=None):
+        self.path = os.path.expanduser(path or DEFAULT_LABEL_STORE)
+
+    def load(self):
+        try:
+            with open(self.path) as handle:
+                data = json.load(handle)
+        except (IOError, OSError):
+            return {"version": 1, "instances": {}}
+        except ValueError as exc:
+            raise MultipassError("label store %s is not valid JSON: %s" % (self.path, exc))
+        data.setdefault("instances", {})
+        return data
+
+    def entry(self, name):
+        return self.load()["instances"].get(name) or {}
+
+    def labels(self, name):
+        return dict(self.entry(name).get("labels") or {})
+
+    def update(self, name, **values):
+        """Set keys of an instance's entry; a value of None removes the key; an empty entry is dropped."""
+        data = self.load()
+        entry = dict(data["instances"].get(name) or {})
+        for key, value in values.items():
+            if value is None:
+                entry.pop(key, None)
+            else:
+                entry[key] = value
+        if entry:
+            data["instances"][name] = entry
+        else:
+            data["instances"].pop(name, None)
+        self.save(data)
+
+    def forget(self, name):
+        data = self.load()
+        if name in data["instances"]:
+            del data["instances"][name]
+            self.save(data)
+
+    def save(self, data):
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+        handle, tmp = tempfile.mkstemp(prefix=".labels-", dir=directory)
+        try:
+            os.fchmod(handle, 0o600)
+            os.write(handle, json.dumps(data, indent=2, sort_keys=True).encode("utf-8"))
+        finally:
+            os.close(handle)
+        os.replace(tmp, self.path)
+
+
+class MultipassCli:
+    """The `multipass` command line: JSON output parsed, errors mapped to MultipassError subclasses."""
+
+    def __init__(self, executable="multipass", run=None, label_store=None):
+        self.executable = executable or "multipass"
+        self.run = run or subprocess_runner
+        self.store = label_store if isinstance(label_store, LabelStore) else LabelStore(label_store)
+        self._driver = None
+
+    # -- plumbing
+
+    def call(self, *args, **kwargs):
+        """Run `multipass <args>`; return stdout, raise MultipassError on a non-zero rc (unless ok_rcs has it)."""
+        data = kwargs.get("data")
+        argv = [self.executable] + [str(a) for a in args]
+        rc, out, err = self.run(argv, data=data)
+        if rc in kwargs.get("ok_rcs", (0,)):
+            return out
+        raise self.error(argv, rc, out, err)
+
+    @staticmethod
+    def error(argv, rc, out, err):
+        text = (err or "").strip() or strip_spinner(out)
+        what = " ".join(argv[1:3])
+        if rc == 127 and not out:
+            return MultipassError("cannot run %s: %s. Install Multipass or set the executable option"
+                                  % (argv[0], text), rc, out, err, argv)
+        if rc == 3 or "cannot connect to the multipass socket" in text or "multipass socket access denied" in text:
+            return DaemonUnreachable("the Multipass daemon is not reachable (`multipass %s` exited %s): %s. Check "
+                                     "that multipassd is running and that this user may use its socket"
+                                     % (what, rc, text), rc, out, err, argv)
+        if rc == 5:
+            return Timeout("`multipass %s` timed out: %s" % (what, text), rc, out, err, argv)
+        if "does not exist" in text and rc == 2:
+            return NotFound(text, rc, out, err, argv)
+        if "Caught an unhandled exception: " in text:
+            text = text.split("Caught an unhandled exception: ", 1)[1]
+        return MultipassError("`multipass %s` failed (rc %s): %s" % (what, rc, text), rc, out, err, argv)
+
+    def json(self, *args):
+        out = self.call(*(args + ("--format", "json")))
+        try:
+            return json.loads(out[out.index("{"):] if "{" in out else out)
+        except ValueError as exc:
+            raise MultipassError("`multipass %s` did not print JSON (%s): %r" % (" ".join(args), exc, out[:200]))
+
+    # -- queries
+
+    def version(self):
+        """{"multipass": client version, "multipassd": daemon version or None}."""
+        data = self.json("version")
+        return {"multipass": data.get("multipass"), "multipassd": data.get("multipassd")}
+
+    def driver(self):
+        if self._driver is None:
+            self._driver = self.call("get", "local.driver").strip()
+        return self._driver
+
+    def check_driver(self, feature):
+        """Raise DriverLacks when the selected driver does not have `feature` (a key of DRIVER_LACKS)."""
+        driver = self.driver()
+        what = DRIVER_LACKS.get(driver, {}).get(feature)
+        if what:
+            raise DriverLacks("the Multipass driver '%s' (multipass get local.driver) does not support %s; use "
+                              "the qemu driver or drop that setting" % (driver, what))
+
+    def list(self):
+        return self.json("list").get("list") or []
+
+    def info(self, name=None):
+        """`info --format json` of one instance (None when it does not exist) or, without a name, of all."""
+        if name is None:
+            return self.json("info").get("info") or {}
+        try:
+            return (self.json("info", name).get("info") or {}).get(name)
+        except NotFound:
+            return None
+
+    def get(self, key):
+        return self.call("get", "--raw", key).strip()
+
+    def set(self, key, value):
+        self.call("set", "%s=%s" % (key, value))
+
+    def resources(self, name):
+        """cpus (int), memory and disk as `multipass get` shows them (rounded human-readable text)."""
+        cpus = self.get("local.%s.cpus" % name)
+        return {"cpus": int(cpus) if cpus.isdigit() else None,
+                "memory": self.get("local.%s.memory" % name), "disk": self.get("local.%s.disk" % name)}
+
+    # -- actions
+
+    def launch(self, name, image=None, cpus=None, memory=None, disk=None, cloud_init_file=None, mounts=None,
+               networks=None, bridged=False, timeout=None):
+        args = ["launch", "--name", name]
+        if cpus:
+            args += ["--cpus", cpus]
+        if memory is not None:
+            args += ["--memory", to_multipass_size(memory)]
+        if disk is not None:
+            args += ["--disk", to_multipass_size(disk)]
+        if cloud_init_file:
+            args += ["--cloud-init", cloud_init_file]
+        for source, target in mounts or []:
+            args += ["--mount", "%s:%s" % (source, target)]
+        for net in networks or []:
+            args += ["--network", network_spec(net)]
+        if bridged:
+            args.append("--bridged")
+        if timeout:
+            args += ["--timeout", timeout]
+        if image:
+            args.append(image)
+        return self.call(*args)
+
+    def lifecycle(self, command, name, timeout=None):
+        args = [command]
+        if timeout and command in ("start", "restart"):
+            args += ["--timeout", timeout]
+        return self.call(*(args + [name]))
+
+    def delete(self, name, purge=True):
+        self.call(*(["delete"] + (["--purge"] if purge else []) + [name]))
+        if purge:
+            self.store.forget(name)
+
+    def recover(self, name):
+        self.call("recover", name)
+
+    def mount(self, name, source, target, mount_type=None, uid_maps=None, gid_maps=None):
+        args = ["mount"]
+        if mount_type:
+            args += ["--type", mount_type]
+        for mapping in uid_maps or []:
+            args += ["--uid-map", mapping]
+        for mapping in gid_maps or []:
+            args += ["--gid-map", mapping]
+        self.call(*(args + [source, "%s:%s" % (name, target)]))
+
+    def umount(self, name, target):
+        self.call("umount", "%s:%s" % (name, target))
+
+    def exec_(self, name, argv, ok_rcs=(0,)):
+        return self.call(*(["exec", "--no-map-working-directory", name, "--"] + list(argv)), ok_rcs=ok_rcs)
+
+    def cloud_init_done(self, name):
+        """(done?, status) from `cloud-init status` in the instance; error states raise."""
+        rc, out, err = self.run([self.executable, "exec", "--no-map-working-directory", name, "--",
+                                 "cloud-init", "status"], data=None)
+        status = ""
+        for line in (out or "").splitlines():
+            if line.startswith("status:"):
+                status = line.split(":", 1)[1].strip()
+        if status == "error" or (rc not in (0, 2) and not status):
+            raise MultipassError("cloud-init in %s: %s" % (name, (status or err or out).strip()), rc, out, err)
+        return status in ("done", "disabled"), status or "unknown"
+
+    # -- the inventory's view
+
+    def guests(self, include_deleted=False):
+        """Every instance as common.instance_result dicts, from ONE `multipass info --format json` call."""
+        store = self.store.load()["instances"]
+        result = []
+        for name, info in sorted(self.info().items()):
+            guest = self.describe(name, info, store.get(name) or {})
+            if include_deleted or guest["state"] != "deleted":
+                result.append(guest)
+        return result
+
+    def describe(self, name, info, entry=None, resources=None):
+        """common.instance_result for one instance from its `info` JSON (+ store entry, + `get` resources)."""
+        entry = entry if entry is not None else self.store.entry(name)
+        resources = resources or {}
+        running = bool(info.get("ipv4")) or info.get("cpu_count", "") != ""
+        memory = (info.get("memory") or {}).get("total") if running else None
+        disk = ((info.get("disks") or {}).get("sda1") or {}).get("total") if running else None
+        cpus = info.get("cpu_count")
+        if resources.get("memory"):
+            memory = parse_human_size(resources["memory"])[0]
+        if resources.get("disk"):
+            disk = parse_human_size(resources["disk"])[0]
+        if resources.get("cpus"):
+            cpus = resources["cpus"]
+        return instance_result(
+            name=name, backend=BACKEND, itype="vm", state=state_word(info.get("state")),
+            ipv4=[ip for ip in info.get("ipv4") or [] if ":" not in ip],
+            ipv6=[ip for ip in info.get("ipv4") or [] if ":" in ip],
+            image=info.get("image_release") or None,
+            cpus=int(cpus) if cpus not in (None, "") else None,
+            memory=int(memory) if memory not in (None, "") else None,
+            disk=int(disk) if disk not in (None, "") else None,
+            mounts=mounts_from_info(info, entry.get("mount_types")),
+            labels=entry.get("labels") or {},
+            status=info.get("state"), release=info.get("release") or None,
+        )
+
+
+def network_spec(net):
+    """A networks entry (str or dict name/mode/mac) as launch's --network value."""
+    if isinstance(net, str):
+        return net
+    parts = ["name=%s" % net["name"]]
+    if net.get("mode"):
+        parts.append("mode=%s" % net["mode"])
+    if net.get("mac"):
+        parts.append("mac=%s" % net["mac"])
+    return ",".join(parts)
+
+
+def mounts_from_info(info, mount_types=None):
+    """The `mounts` of `info` JSON as sorted dicts: source, path, type, uid_map, gid_map, readonly."""
+    result = []
+    for target, mount in sorted((info.get("mounts") or {}).items()):
+        result.append({
+            "source": mount.get("source_path"), "path": target,
+            "type": (mount_types or {}).get(target, "classic"),
+            "uid_map": sorted(mount.get("uid_mappings") or []), "gid_map": sorted(mount.get("gid_mappings") or []),
+            "readonly": False,
+        })
+    return result

@@ -1,0 +1,1179 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 workstation.vms contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A fake `multipass` CLI for tests, following shared/multipass-cli-spec.md (Multipass 1.16.3, main/1.17 on demand).
+
+State lives in the directory named by MULTIPASS_FAKE_STATE (default ~/.cache/multipass-fake): `state.json`
+plus one directory per instance, `instances/<name>/rootfs`, that stands for the instance's file system.
+
+Environment:
+  MULTIPASS_FAKE_STATE     state directory
+  MULTIPASS_FAKE_VERSION   version to imitate, default 1.16.3; 1.17.x imitates `main` (zone, insertion order,
+                           minimum sizes 512M memory / 1G disk)
+  MULTIPASS_FAKE_DAEMON    "down": the daemon is unreachable (also: a file `daemon-down` in the state directory).
+                           With MULTIPASS_SERVER_ADDRESS unset or unix:... the unix-socket message and rc 2 are
+                           printed; with a host:port address gRPC UNAVAILABLE and rc 3.
+  MULTIPASS_FAKE_BOOT_SECONDS  simulated boot time (not slept); launch/start --timeout below it gives rc 5.
+
+The subset of `exec` (documented in docs/multipass_instance.md): the command runs ON THE HOST, with its working
+directory and HOME in the instance's rootfs/home/ubuntu and MULTIPASS_FAKE_ROOT set to the rootfs; `cloud-init
+status` is answered by the fake itself. `transfer` maps instance paths into the rootfs (absolute host paths already
+inside the rootfs are kept). Mounts are symlinks inside the rootfs. cloud-init `write_files` are applied to the
+rootfs at launch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+SPINNER = "\x1b[2K\x1b[0A\x1b[0E"
+MEMORY_SIZE_RE = re.compile(r"^\s*(\d+)(?:\.(\d+)(?=[KMG]))?(?:([KMG])(?:i?B)?|B)?\s*$", re.IGNORECASE)
+NAME_RE = re.compile(r"^([a-zA-Z]|[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9])$")
+MAP_RE = re.compile(r"^([0-9]+[:][0-9]+)$")
+MAC_RE = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$")
+SNAPSHOT_NAME_RE = re.compile(r"^[a-zA-Z]([a-zA-Z0-9\-]*[a-zA-Z0-9])?$")
+MEMORY_MESSAGE = ("{} is not a valid memory size - need a non-negative integer (in base 10) or a decimal followed by "
+                  "K, M, or G (e.g. 1234B, 42MiB, 0.5G)")
+HOME = "/home/ubuntu"
+GIB = 1024 ** 3
+MIB = 1024 ** 2
+
+# alias -> (image_release, release (PRETTY_NAME), os); the "default" image is the newest LTS.
+IMAGES = {
+    "24.04": ("24.04 LTS", "Ubuntu 24.04.3 LTS"), "noble": ("24.04 LTS", "Ubuntu 24.04.3 LTS"),
+    "lts": ("24.04 LTS", "Ubuntu 24.04.3 LTS"), "default": ("24.04 LTS", "Ubuntu 24.04.3 LTS"),
+    "22.04": ("22.04 LTS", "Ubuntu 22.04.5 LTS"), "jammy": ("22.04 LTS", "Ubuntu 22.04.5 LTS"),
+    "20.04": ("20.04 LTS", "Ubuntu 20.04.6 LTS"), "focal": ("20.04 LTS", "Ubuntu 20.04.6 LTS"),
+    "25.04": ("25.04", "Ubuntu 25.04"), "plucky": ("25.04", "Ubuntu 25.04"),
+    "docker": ("24.04 LTS", "Ubuntu 24.04.3 LTS"),
+}
+REMOTES = ("release", "daily", "appliance", "snapcraft", "core")
+DRIVERS_1_16 = ("qemu", "libvirt", "lxd")
+DRIVERS_MAIN = ("qemu",)
+# What a driver cannot do; the daemon answers with NotImplementedOnThisBackendException's text.
+LACKS = {"libvirt": ("native mounts", "networks", "snapshots"), "lxd": ("suspend", "snapshots")}
+NETWORKS = [{"description": "Ethernet device", "name": "eth1", "type": "ethernet"},
+            {"description": "Network bridge", "name": "mpbr0", "type": "bridge"}]
+DEFAULT_SETTINGS = {
+    "client.primary-name": "primary", "local.bridged-network": "", "local.driver": "qemu",
+    "local.image.mirror": "", "local.passphrase": "", "local.privileged-mounts": "true",
+}
+
+
+def load_yaml():
+    """PyYAML, imported only when needed (it is most of the fake's start-up time); None when missing."""
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return yaml
+
+
+class Exit(Exception):
+    """Stop with an exit code after printing `err` to stderr (and `out` to stdout)."""
+
+    def __init__(self, code, err="", out=""):
+        super().__init__(err)
+        self.code = code
+        self.err = err
+        self.out = out
+
+
+def version():
+    return os.environ.get("MULTIPASS_FAKE_VERSION", "1.16.3")
+
+
+def is_main():
+    """True when imitating the development head (1.17)."""
+    parts = version().split(".")
+    return len(parts) > 1 and parts[0] == "1" and int(re.sub(r"\D.*", "", parts[1]) or 0) >= 17
+
+
+def state_dir():
+    return os.environ.get("MULTIPASS_FAKE_STATE") or os.path.expanduser("~/.cache/multipass-fake")
+
+
+# ---------------------------------------------------------------------------------------------- JSON output
+
+def qt_json(value, indent=0):
+    """JSON as Qt's QJsonDocument::Indented prints it: 4 spaces, empty containers over two lines."""
+    pad = " " * (indent + 4)
+    end = " " * indent
+    if isinstance(value, dict):
+        if not value:
+            return "{\n" + end + "}"
+        items = [pad + json.dumps(k) + ": " + qt_json(v, indent + 4) for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + end + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[\n" + end + "]"
+        return "[\n" + ",\n".join(pad + qt_json(v, indent + 4) for v in value) + "\n" + end + "]"
+    return json.dumps(value)
+
+
+def emit_json(doc):
+    """v1.16.3 sorts keys (QJsonObject); main keeps insertion order (Boost.JSON)."""
+    if not is_main():
+        doc = sort_keys(doc)
+    return qt_json(doc) + "\n"
+
+
+def sort_keys(value):
+    if isinstance(value, dict):
+        return {k: sort_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [sort_keys(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------- sizes
+
+def memory_size(text):
+    """Bytes for a Multipass memory size; raises Exit(1) with the uncaught-exception log line if invalid."""
+    match = MEMORY_SIZE_RE.match(text or "")
+    if not match:
+        stamp = datetime.datetime.now().isoformat(timespec="milliseconds")
+        raise Exit(1, "[%s] [error] [client] Caught an unhandled exception: %s\n" % (stamp, MEMORY_MESSAGE.format(text)))
+    return size_bytes(match)
+
+
+def size_bytes(match):
+    whole, frac, unit = match.group(1), match.group(2), (match.group(3) or "").upper()
+    factor = {"": 1, "K": 1024, "M": MIB, "G": GIB}[unit]
+    value = int(whole) * factor
+    if frac:
+        value += int(int(frac) * factor // (10 ** len(frac)))
+    return value
+
+
+def human_readable(size):
+    """mp::MemorySize::human_readable(): one decimal and the largest binary unit that fits."""
+    for unit, suffix in ((GIB, "GiB"), (MIB, "MiB"), (1024, "KiB")):
+        if size / float(unit) >= 1:
+            return "%.1f%s" % (size / float(unit), suffix)
+    return "%dB" % size
+
+
+# ---------------------------------------------------------------------------------------------- state
+
+class State:
+    """state.json under an exclusive lock for the duration of one command."""
+
+    def __init__(self, root):
+        self.root = root
+        self.path = os.path.join(root, "state.json")
+        self.lock = None
+        self.data = None
+
+    def __enter__(self):
+        os.makedirs(self.root, exist_ok=True)
+        self.lock = open(os.path.join(self.root, ".lock"), "a+")
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        if os.path.exists(self.path):
+            with open(self.path) as handle:
+                self.data = json.load(handle)
+        else:
+            self.data = {"settings": dict(DEFAULT_SETTINGS), "instances": {}, "next_ip": 2, "serial": 0}
+        return self
+
+    def save(self):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as handle:
+            json.dump(self.data, handle, indent=1, sort_keys=True)
+        os.replace(tmp, self.path)
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.lock, fcntl.LOCK_UN)
+        self.lock.close()
+
+    @property
+    def instances(self):
+        return self.data["instances"]
+
+    @property
+    def settings(self):
+        return self.data["settings"]
+
+    def rootfs(self, name):
+        return os.path.join(self.root, "instances", name, "rootfs")
+
+    def driver(self):
+        return self.settings.get("local.driver", "qemu")
+
+
+def daemon_down(root):
+    return os.environ.get("MULTIPASS_FAKE_DAEMON") == "down" or os.path.exists(os.path.join(root, "daemon-down"))
+
+
+def daemon_failure(command):
+    """The client's view of an unreachable daemon (spec 0.0)."""
+    address = os.environ.get("MULTIPASS_SERVER_ADDRESS", "")
+    if not address or address.startswith("unix:"):
+        if address:
+            socket_path = address[len("unix:"):]
+        elif os.environ.get("SNAP_COMMON"):
+            socket_path = os.path.join(os.environ["SNAP_COMMON"], "multipass_socket")
+        else:
+            socket_path = "/run/multipass_socket"
+        return Exit(2, "%s failed: cannot connect to the multipass socket\nPlease ensure multipassd is running and "
+                       "'%s' is accessible\n" % (command, socket_path))
+    return Exit(3, "%s failed: failed to connect to all addresses; last error: UNKNOWN: ipv4:%s: Failed to connect "
+                   "to remote host: Connection refused\n" % (command, address))
+
+
+def failed(command, message, details=""):
+    """standard_failure_handler_for: "{} failed: {}\n{}"."""
+    return Exit(2, "%s failed: %s\n%s" % (command, message, details + "\n" if details else ""))
+
+
+def errors_occurred(command, lines):
+    return failed(command, "The following errors occurred:\n" + "\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------- arguments
+
+class Args:
+    """A small Qt-like option parser: -x value, --long value, --long=value, flags, positionals, `--`."""
+
+    def __init__(self, argv, values=(), flags=(), repeat=(), aliases=None, stop_at_positional=False):
+        self.options = {}
+        self.positional = []
+        self.rest = None
+        aliases = aliases or {}
+        index = 0
+        while index < len(argv):
+            arg = argv[index]
+            index += 1
+            if arg == "--":
+                self.rest = argv[index:]
+                return
+            if arg.startswith("-") and arg != "-":
+                key, _sep, inline = arg.lstrip("-").partition("=")
+                key = aliases.get(key, key)
+                if key in values or key in repeat:
+                    if _sep:
+                        value = inline
+                    elif index < len(argv):
+                        value = argv[index]
+                        index += 1
+                    else:
+                        raise Exit(1, "Missing value after '%s'.\n" % arg)
+                    if key in repeat:
+                        self.options.setdefault(key, []).append(value)
+                    else:
+                        self.options[key] = value
+                elif key in flags:
+                    self.options[key] = True
+                else:
+                    raise Exit(1, "Unknown option '%s'.\n" % key)
+            else:
+                self.positional.append(arg)
+                if stop_at_positional:
+                    self.rest = argv[index:]
+                    return
+
+    def get(self, key, default=None):
+        return self.options.get(key, default)
+
+
+def split_target(text):
+    name, _sep, path = text.partition(":")
+    return name, path or None
+
+
+# ---------------------------------------------------------------------------------------------- the commands
+
+class Fake:
+    def __init__(self, state, stdout):
+        self.state = state
+        self.out = stdout
+
+    # -- helpers
+
+    def instance(self, name):
+        return self.state.instances.get(name)
+
+    def lacks(self, feature):
+        return feature in LACKS.get(self.state.driver(), ())
+
+    def not_implemented(self, command, feature):
+        return failed(command, "The %s feature is not implemented on this backend." % feature)
+
+    def select(self, command, names, all_flag=False, allow_deleted=False):
+        """Resolve names as the daemon does for multi-name commands (spec 0.1)."""
+        if all_flag:
+            return sorted(self.state.instances)
+        if not names:
+            names = [self.state.settings.get("client.primary-name", "primary")]
+        lines = []
+        for name in names:
+            inst = self.instance(name)
+            if inst is None:
+                lines.append('instance "%s" does not exist' % name)
+            elif inst["deleted"] and not allow_deleted:
+                lines.append('instance "%s" is deleted' % name)
+        if lines:
+            raise errors_occurred(command, lines)
+        return names
+
+    def spin(self, text):
+        frames = "".join("%s%s %s" % (SPINNER, frame, text) for frame in "|/-\\")
+        self.out.write(frames + SPINNER)
+
+    def boot_check(self, timeout, what):
+        boot = float(os.environ.get("MULTIPASS_FAKE_BOOT_SECONDS", "0") or 0)
+        if timeout is not None and boot > int(timeout):
+            raise Exit(5, "Timed out waiting for instance %s.\n" % what)
+
+    def new_ip(self):
+        serial = self.state.data["next_ip"]
+        self.state.data["next_ip"] = serial + 1
+        return "10.151.%d.%d" % (serial // 250, serial % 250 + 2)
+
+    def mount_into(self, inst, name, source, target, mtype, uid_maps, gid_maps):
+        inst["mounts"][target] = {"source_path": source, "uid_mappings": uid_maps, "gid_mappings": gid_maps,
+                                  "type": mtype}
+        link = self.state.rootfs(name) + target
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if os.path.islink(link):
+            os.unlink(link)
+        if not os.path.exists(link):
+            os.symlink(source, link)
+
+    def unmount_from(self, inst, name, target):
+        del inst["mounts"][target]
+        link = self.state.rootfs(name) + target
+        if os.path.islink(link):
+            os.unlink(link)
+
+    # -- launch
+
+    def launch(self, argv):
+        args = Args(argv, values=("name", "cpus", "memory", "disk", "cloud-init", "timeout", "zone"),
+                    flags=("bridged",), repeat=("mount", "network"),
+                    aliases={"n": "name", "c": "cpus", "m": "memory", "mem": "memory", "d": "disk"})
+        if len(args.positional) > 1:
+            raise Exit(1, "Too many arguments supplied\n")
+        image = args.positional[0] if args.positional else "default"
+        cpus_text = args.get("cpus", "1")
+        if not re.match(r"^[0-9]+$", cpus_text) or int(cpus_text) < 1:
+            raise Exit(1, "Error: invalid CPU count '%s', need a positive integer value.\n" % cpus_text)
+        memory = memory_size(args.get("memory", "1G"))
+        disk = memory_size(args.get("disk", "5G"))
+        timeout = args.get("timeout")
+        if timeout is not None and (not timeout.isdigit() or int(timeout) < 1):
+            raise Exit(1, "error: --timeout value has to be a positive integer\n")
+        if image.count(":") > 1 and "://" not in image:
+            raise Exit(1, "Invalid remote and source image name supplied\n")
+        mounts = [self.parse_launch_mount(spec) for spec in args.get("mount", [])]
+        networks = [self.parse_network(spec) for spec in args.get("network", [])]
+        if args.get("bridged"):
+            networks.append({"name": "bridged", "mode": "auto", "mac": ""})
+        user_data = self.load_cloud_init(args.get("cloud-init"))
+        if daemon_down(self.state.root):
+            raise daemon_failure("launch")
+        name = args.get("name") or self.pet_name()
+        if not NAME_RE.match(name):
+            raise failed("launch", "Invalid arguments supplied", "Invalid instance name supplied: %s" % name)
+        if name in self.state.instances:
+            raise failed("launch", 'instance "%s" already exists' % name)
+        min_memory, min_disk = (512 * MIB, GIB) if is_main() else (128 * MIB, 512 * MIB)
+        if memory < min_memory:
+            raise failed("launch", "Invalid arguments supplied",
+                         "Invalid memory size value supplied: %s." % args.get("memory"))
+        if disk < min_disk:
+            raise failed("launch", "Invalid arguments supplied",
+                         "Invalid disk size value supplied: %s." % args.get("disk"))
+        if networks and self.lacks("networks"):
+            raise self.not_implemented("launch", "networks")
+        for net in networks:
+            wanted = net["name"]
+            if wanted == "bridged":
+                wanted = self.state.settings.get("local.bridged-network") or ""
+                if not wanted:
+                    raise failed("launch", "Invalid network options supplied",
+                                 "Bridged network requested but no interface selected. Use `multipass set "
+                                 "local.bridged-network=<name>` to select one.")
+            if wanted not in [n["name"] for n in NETWORKS]:
+                raise failed("launch", "Invalid network options supplied", "Invalid network '%s' set." % wanted)
+        image_release, release = self.resolve_image(image)
+        self.state.data["serial"] += 1
+        inst = {
+            "state": "Running", "deleted": False, "image": image, "image_release": image_release,
+            "release": release, "image_hash": hashlib.sha256(image_release.encode() + image.encode()).hexdigest(),
+            "cpus": int(cpus_text), "memory": memory, "disk": disk, "mounts": {}, "networks": networks,
+            "ipv4": [self.new_ip()] + [self.new_ip() for _n in networks], "snapshots": {}, "snapshot_seq": 0,
+            "created": self.state.data["serial"], "zone": args.get("zone", "zone1"),
+        }
+        self.state.instances[name] = inst
+        root = self.state.rootfs(name)
+        os.makedirs(os.path.join(root, "home", "ubuntu"), exist_ok=True)
+        self.apply_cloud_init(root, user_data)
+        self.spin("Launching %s" % name)
+        self.boot_check(timeout, "launch")
+        self.out.write("Launched: %s%s\n" % (name, " in %s" % inst["zone"] if is_main() else ""))
+        for source, target in mounts:
+            self.mount_into(inst, name, source, target or "%s/%s" % (HOME, os.path.basename(source.rstrip("/"))),
+                            "classic", ["%d:default" % os.getuid()], ["%d:default" % os.getgid()])
+            self.out.write("Mounted '%s' into '%s:%s'\n" % (source, name, target or "%s/%s" % (
+                HOME, os.path.basename(source.rstrip("/")))))
+
+    def pet_name(self):
+        adjectives = ("calm", "brisk", "jolly", "sunny", "witty")
+        animals = ("squirrel", "otter", "heron", "lynx", "marten")
+        serial = self.state.data["serial"]
+        return "%s-%s" % (adjectives[serial % 5], animals[(serial // 5) % 5]) + ("" if serial < 25 else str(serial))
+
+    @staticmethod
+    def parse_launch_mount(spec):
+        source, _sep, target = spec.partition(":")
+        source = os.path.abspath(os.path.expanduser(source))
+        check_source(source, "Mount source path")
+        return source, target or None
+
+    @staticmethod
+    def parse_network(spec):
+        fields = {"name": "", "mode": "auto", "mac": ""}
+        if "=" not in spec:
+            fields["name"] = spec
+        else:
+            for part in spec.split(","):
+                key, _sep, value = part.partition("=")
+                if key not in fields:
+                    raise Exit(1, "error: Bad network field: %s\n" % key)
+                fields[key] = value
+        if fields["mode"] not in ("auto", "manual"):
+            raise Exit(1, "error: Bad network mode '%s', need 'auto' or 'manual'\n" % fields["mode"])
+        if fields["mac"] and not MAC_RE.match(fields["mac"]):
+            raise Exit(1, "error: Invalid MAC address: %s\n" % fields["mac"])
+        return fields
+
+    @staticmethod
+    def load_cloud_init(path):
+        if path is None:
+            return None
+        try:
+            if path == "-":
+                text = sys.stdin.read()
+            else:
+                with open(path) as handle:
+                    text = handle.read()
+        except OSError:
+            raise Exit(1, "Could not load cloud-init configuration: bad file: %s\nPlease ensure that Multipass "
+                          "can read it.\n" % path)
+        yaml = load_yaml()
+        if yaml is not None:
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise Exit(1, "Could not load cloud-init configuration: %s\n" % str(exc).replace("\n", " "))
+            return data if isinstance(data, dict) else {}
+        return {}
+
+    @staticmethod
+    def apply_cloud_init(root, data):
+        """Keep the user-data and apply `write_files` to the rootfs, as cloud-init would in the guest."""
+        cloud = os.path.join(root, "var", "lib", "cloud", "instance")
+        os.makedirs(cloud, exist_ok=True)
+        with open(os.path.join(cloud, "user-data.txt"), "w") as handle:
+            handle.write("#cloud-config\n" + (json.dumps(data or {}, sort_keys=True)) + "\n")
+        for entry in (data or {}).get("write_files") or []:
+            target = root + "/" + str(entry.get("path", "")).lstrip("/")
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "w") as handle:
+                handle.write(str(entry.get("content", "")))
+        with open(os.path.join(cloud, "boot-finished"), "w") as handle:
+            handle.write("done\n")
+
+    @staticmethod
+    def resolve_image(image):
+        if image.startswith("file://"):
+            path = image[len("file://"):]
+            if not os.path.isfile(path):
+                raise failed("launch", "Custom image `%s` does not exist." % path)
+            return "", ""
+        if image.startswith(("http://", "https://")):
+            return "", ""
+        remote, _sep, alias = image.rpartition(":")
+        if remote and remote not in REMOTES:
+            raise failed("launch", 'Remote "%s" is unknown or unreachable.' % remote)
+        if alias not in IMAGES:
+            raise failed("launch", 'Unable to find an image matching "%s" in remote "%s".' % (alias, remote or "release"))
+        return IMAGES[alias]
+
+    # -- list / info
+
+    def list(self, argv):
+        args = Args(argv, values=("format",), flags=("snapshots", "no-ipv4"))
+        if args.positional:
+            raise Exit(1, "This command takes no arguments\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure("list")
+        if args.get("snapshots"):
+            doc = {"errors": [], "info": {}}
+            for name, inst in self.ordered():
+                if inst["snapshots"]:
+                    doc["info"][name] = {snap: self.snapshot_brief(s) for snap, s in inst["snapshots"].items()}
+            return self.output(args.get("format"), doc, "No snapshots found.\n" if not doc["info"] else None)
+        entries = []
+        for name, inst in self.ordered():
+            entry = {"name": name, "state": self.status(inst),
+                     "ipv4": list(inst["ipv4"]) if self.running(inst) and not args.get("no-ipv4") else [],
+                     "release": ("Ubuntu " + inst["image_release"]) if inst["image_release"] else "Not Available"}
+            if is_main():
+                entry["zone"] = {"name": inst.get("zone", "zone1"), "available": True}
+            entries.append(entry)
+        table = None
+        if not entries:
+            table = "No instances found.\n"
+        else:
+            table = "%-24s%-18s%-17s%s\n" % ("Name", "State", "IPv4", "Image") + "".join(
+                "%-24s%-18s%-17s%s\n" % (e["name"], e["state"], (e["ipv4"] or ["--"])[0], e["release"])
+                for e in entries)
+        return self.output(args.get("format"), {"list": entries}, table)
+
+    def snapshot_brief(self, snap):
+        if is_main():
+            return {"parent": snap["parent"], "comment": snap["comment"]}
+        return {"comment": snap["comment"], "parent": snap["parent"]}
+
+    def ordered(self):
+        items = sorted(self.state.instances.items(), key=lambda item: item[0])
+        return [i for i in items if not i[1]["deleted"]] + [i for i in items if i[1]["deleted"]]
+
+    @staticmethod
+    def running(inst):
+        return not inst["deleted"] and inst["state"] in ("Running", "Delayed Shutdown")
+
+    @staticmethod
+    def status(inst):
+        return "Deleted" if inst["deleted"] else inst["state"]
+
+    def output(self, fmt, doc, table):
+        fmt = fmt or "table"
+        if fmt == "json":
+            self.out.write(emit_json(doc))
+        elif fmt == "yaml" and load_yaml() is not None:
+            self.out.write(load_yaml().safe_dump(doc, default_flow_style=False))
+        elif fmt in ("table", "csv", "yaml"):
+            self.out.write(table if table is not None else qt_json(doc) + "\n")
+        else:
+            raise Exit(1, "Invalid format type given.\n")
+
+    def info(self, argv):
+        args = Args(argv, values=("format",), flags=("all", "snapshots", "no-runtime-information"))
+        if daemon_down(self.state.root):
+            raise daemon_failure("info")
+        names = args.positional
+        wanted = {}
+        lines = []
+        for item in names or [n for n, _i in self.ordered()]:
+            name, _dot, snap = item.partition(".")
+            inst = self.instance(name)
+            if inst is None:
+                lines.append('instance "%s" does not exist' % name)
+                continue
+            if snap and snap not in inst["snapshots"]:
+                lines.append("No such snapshot: %s.%s" % (name, snap))
+                continue
+            wanted.setdefault(name, {"whole": False, "snaps": []})
+            if snap:
+                wanted[name]["snaps"].append(snap)
+            else:
+                wanted[name]["whole"] = True
+        if lines:
+            raise errors_occurred("info", lines)
+        doc = {"errors": [], "info": {}}
+        for name, what in wanted.items():
+            inst = self.instance(name)
+            entry = self.details(inst, not args.get("no-runtime-information")) if what["whole"] else {}
+            snaps = what["snaps"] or (list(inst["snapshots"]) if args.get("snapshots") else [])
+            if snaps or (args.get("snapshots") and what["whole"]):
+                entry["snapshots"] = {s: self.snapshot_details(inst, s) for s in snaps}
+            doc["info"][name] = entry
+        table = "".join("Name:           %s\nState:          %s\nIPv4:           %s\nRelease:        %s\n\n" % (
+            n, e.get("state", ""), (e.get("ipv4") or ["--"])[0], e.get("release") or "--")
+            for n, e in doc["info"].items())
+        return self.output(args.get("format"), doc, table)
+
+    def details(self, inst, runtime):
+        running = self.running(inst) and runtime
+        entry = {}
+        if is_main():
+            entry["zone"] = {"name": inst.get("zone", "zone1"), "available": True}
+        entry["state"] = self.status(inst)
+        entry["image_hash"] = inst["image_hash"]
+        entry["image_release"] = inst["image_release"]
+        entry["release"] = inst["release"] if running else ""
+        entry["cpu_count"] = str(inst["cpus"]) if running else ""
+        if not self.lacks("snapshots"):
+            entry["snapshot_count"] = str(len(inst["snapshots"]))
+        entry["load"] = [0.08, 0.03, 0.01] if running else []
+        entry["disks"] = {"sda1": {"used": str(min(1932735284, inst["disk"] // 3)), "total": str(inst["disk"])}
+                          if running else {}}
+        entry["memory"] = {"used": min(188743680, inst["memory"] // 4), "total": inst["memory"]} if running else {}
+        entry["ipv4"] = list(inst["ipv4"]) if running else []
+        entry["mounts"] = {}
+        for target in sorted(inst["mounts"]):
+            mount = inst["mounts"][target]
+            entry["mounts"][target] = {"uid_mappings": list(mount["uid_mappings"]),
+                                       "gid_mappings": list(mount["gid_mappings"]),
+                                       "source_path": mount["source_path"]}
+        return entry
+
+    @staticmethod
+    def snapshot_details(inst, snap_name):
+        snap = inst["snapshots"][snap_name]
+        children = sorted(n for n, s in inst["snapshots"].items() if s["parent"] == snap_name)
+        return {"size": "", "cpu_count": str(snap["cpus"]), "disk_space": human_readable(snap["disk"]),
+                "memory_size": human_readable(snap["memory"]),
+                "mounts": {t: {"source_path": m["source_path"]} for t, m in snap["mounts"].items()},
+                "created": snap["created"], "parent": snap["parent"], "children": children,
+                "comment": snap["comment"]}
+
+    # -- lifecycle
+
+    def lifecycle(self, command, argv):
+        values = ("timeout",) if command in ("start", "restart") else ()
+        flags = ["all"]
+        if command == "stop":
+            values = ("time",)
+            flags += ["cancel", "force"]
+        args = Args(argv, values=values, flags=tuple(flags), aliases={"t": "time", "c": "cancel"})
+        if args.get("all") and args.positional:
+            raise Exit(1, "Cannot specify name when --all option set\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure(command)
+        if command == "start":
+            names = args.positional or ([] if args.get("all") else
+                                        [self.state.settings.get("client.primary-name", "primary")])
+            if args.get("all"):
+                names = [n for n, i in self.ordered() if not i["deleted"]]
+            missing = []
+            for name in names:
+                inst = self.instance(name)
+                if inst is None:
+                    missing.append("Instance '%s' does not exist." % name)
+                elif inst["deleted"]:
+                    missing.append("Instance '%s' is deleted. Use 'recover' to recover it or 'purge' to "
+                                   "permanently delete it." % name)
+            if missing:
+                raise failed("start", "instance(s) missing", "\n".join(missing))
+        else:
+            names = self.select(command, args.positional, args.get("all"))
+        if command == "suspend" and self.lacks("suspend"):
+            raise self.not_implemented("suspend", "suspend")
+        verb = {"start": "Starting", "stop": "Stopping", "restart": "Restarting", "suspend": "Suspending"}[command]
+        for name in names:
+            inst = self.instance(name)
+            self.spin("%s %s" % (verb, name))
+            if command in ("start", "restart"):
+                self.boot_check(args.get("timeout"), "start" if command == "start" else "restart")
+                inst["state"] = "Running"
+            elif command == "stop":
+                if not args.get("cancel"):
+                    inst["state"] = "Stopped"
+            elif inst["state"] == "Running":
+                inst["state"] = "Suspended"
+
+    def delete(self, argv):
+        args = Args(argv, flags=("all", "purge"), aliases={"p": "purge"})
+        if not args.positional and not args.get("all"):
+            raise Exit(1, "Name argument or --all is required\n")
+        if args.get("all") and args.positional:
+            raise Exit(1, "Cannot specify name when --all option set\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure("delete")
+        snaps = [p for p in args.positional if "." in p]
+        if snaps and not args.get("purge"):
+            raise Exit(2, "Snapshots can only be purged (after deletion, they cannot be recovered). Unable to query "
+                          "client for confirmation. Please use the `--purge` flag if that is what you want.\n")
+        plain = [p for p in args.positional if "." not in p]
+        names = self.select("delete", plain, args.get("all"), allow_deleted=True) if plain or args.get("all") else []
+        lines = []
+        for item in snaps:
+            name, _dot, snap = item.partition(".")
+            inst = self.instance(name)
+            if inst is None:
+                lines.append('instance "%s" does not exist' % name)
+            elif snap not in inst["snapshots"]:
+                lines.append("No such snapshot: %s.%s" % (name, snap))
+        if lines:
+            raise errors_occurred("delete", lines)
+        for item in snaps:
+            name, _dot, snap = item.partition(".")
+            self.instance(name)["snapshots"].pop(snap)
+        for name in names:
+            if args.get("purge"):
+                self.purge_one(name)
+            else:
+                self.instance(name)["deleted"] = True
+
+    def purge_one(self, name):
+        inst = self.state.instances.pop(name)
+        root = self.state.rootfs(name)
+        for target in list(inst["mounts"]):
+            link = root + target
+            if os.path.islink(link):
+                os.unlink(link)
+        shutil.rmtree(os.path.dirname(root), ignore_errors=True)
+
+    def recover(self, argv):
+        args = Args(argv, flags=("all",))
+        if not args.positional and not args.get("all"):
+            raise Exit(1, "Name argument or --all is required\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure("recover")
+        for name in self.select("recover", args.positional, args.get("all"), allow_deleted=True):
+            inst = self.instance(name)
+            if inst["deleted"]:
+                inst["deleted"] = False
+                inst["state"] = "Stopped"
+
+    def purge(self, argv):
+        if argv:
+            raise Exit(1, "This command takes no arguments\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure("purge")
+        for name in [n for n, i in self.state.instances.items() if i["deleted"]]:
+            self.purge_one(name)
+
+    # -- mounts
+
+    def mount(self, argv):
+        args = Args(argv, values=("type",), repeat=("uid-map", "gid-map"),
+                    aliases={"t": "type", "u": "uid-map", "g": "gid-map"})
+        if len(args.positional) < 2:
+            raise Exit(1, "Not enough arguments given\n")
+        source = os.path.abspath(os.path.expanduser(args.positional[0]))
+        check_source(source, "Source path")
+        mtype = args.get("type", "classic")
+        if mtype not in ("classic", "native"):
+            raise Exit(1, "error: Bad mount type '%s' specified, please use 'classic' or 'native'\n" % mtype)
+        for key, label in (("uid-map", "UID"), ("gid-map", "GID")):
+            for mapping in args.get(key, []):
+                if not MAP_RE.match(mapping):
+                    raise Exit(1, "Invalid %s map given: %s\n" % (label, mapping))
+        uid_maps = [m for m in args.get("uid-map", [])] or ["%d:default" % os.getuid()]
+        gid_maps = [m for m in args.get("gid-map", [])] or ["%d:default" % os.getgid()]
+        if daemon_down(self.state.root):
+            raise daemon_failure("mount")
+        if self.state.settings.get("local.privileged-mounts") == "false":
+            raise failed("mount", "Mounts are disabled on this installation of Multipass.\n\nSee "
+                                  "https://canonical.com/multipass/docs/set-command#local.privileged-mounts for "
+                                  "information\non how to enable them.")
+        lines = []
+        todo = []
+        for spec in args.positional[1:]:
+            name, target = split_target(spec)
+            target = target or "%s/%s" % (HOME, os.path.basename(source.rstrip("/")))
+            inst = self.instance(name)
+            if inst is None or inst["deleted"]:
+                lines.append("instance '%s' does not exist" % name)
+            elif not target.startswith("/") or target.rstrip("/") == "":
+                lines.append('unable to mount to "%s"' % target)
+            elif target in inst["mounts"]:
+                lines.append('"%s" is already mounted in \'%s\'' % (target, name))
+            elif mtype == "native" and self.lacks("native mounts"):
+                lines.append('error mounting "%s": The native mounts feature is not implemented on this backend.'
+                             % target)
+            else:
+                todo.append((name, target))
+        if lines:
+            raise errors_occurred("mount", lines)
+        for name, target in todo:
+            self.mount_into(self.instance(name), name, source, target, mtype, uid_maps, gid_maps)
+
+    def umount(self, argv):
+        args = Args(argv)
+        if not args.positional:
+            raise Exit(1, "Not enough arguments given\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure("umount")
+        lines = []
+        todo = []
+        for spec in args.positional:
+            name, target = split_target(spec)
+            inst = self.instance(name)
+            if inst is None or inst["deleted"]:
+                lines.append("instance '%s' does not exist" % name)
+            elif target is None:
+                todo.extend((name, t) for t in list(inst["mounts"]))
+            elif target not in inst["mounts"]:
+                lines.append('path "%s" is not mounted in \'%s\'' % (target, name))
+            else:
+                todo.append((name, target))
+        if lines:
+            raise errors_occurred("umount", lines)
+        for name, target in todo:
+            self.unmount_from(self.instance(name), name, target)
+
+    # -- snapshots
+
+    def single(self, command, name):
+        inst = self.instance(name)
+        if inst is None:
+            raise failed(command, 'instance "%s" does not exist' % name)
+        if inst["deleted"]:
+            raise failed(command, 'instance "%s" is deleted' % name)
+        return inst
+
+    def snapshot(self, argv):
+        args = Args(argv, values=("name", "comment"), aliases={"n": "name", "c": "comment", "m": "comment"})
+        if not args.positional:
+            raise Exit(1, "Need the name of an instance to snapshot.\n")
+        if len(args.positional) > 1:
+            raise Exit(1, "Too many arguments supplied\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure("snapshot")
+        name = args.positional[0]
+        inst = self.single("snapshot", name)
+        if self.lacks("snapshots"):
+            raise self.not_implemented("snapshot", "snapshots")
+        if inst["state"] != "Stopped":
+            raise failed("snapshot", "Multipass can only take snapshots of stopped instances.")
+        snap = args.get("name") or "snapshot%d" % (inst["snapshot_seq"] + 1)
+        if not SNAPSHOT_NAME_RE.match(snap):
+            raise failed("snapshot", 'Invalid snapshot name: "%s".' % snap)
+        if snap in inst["snapshots"]:
+            raise failed("snapshot", "Snapshot already exists: %s.%s" % (name, snap))
+        inst["snapshot_seq"] += 1
+        inst["snapshots"][snap] = {
+            "parent": inst.get("head", ""), "comment": args.get("comment", ""), "cpus": inst["cpus"],
+            "memory": inst["memory"], "disk": inst["disk"], "mounts": json.loads(json.dumps(inst["mounts"])),
+            "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
+        inst["head"] = snap
+        self.spin("Taking snapshot")
+        self.out.write("Snapshot taken: %s.%s\n" % (name, snap))
+
+    def restore(self, argv):
+        args = Args(argv, flags=("destructive",), aliases={"d": "destructive"})
+        if len(args.positional) != 1:
+            raise Exit(1, "Need the name of an instance and snapshot to restore.\n")
+        name, _dot, snap = args.positional[0].partition(".")
+        if not snap:
+            raise Exit(1, "Invalid format. Please specify the instance to restore and snapshot to use in the form "
+                          "<instance>.<snapshot>.\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure("restore")
+        inst = self.single("restore", name)
+        if inst["state"] != "Stopped":
+            raise failed("restore", "Multipass can only restore snapshots of stopped instances.")
+        if snap not in inst["snapshots"]:
+            raise failed("restore", "No such snapshot: %s.%s" % (name, snap))
+        if not args.get("destructive"):
+            raise Exit(2, "Unable to query client for confirmation. Use '--destructive' to automatically discard "
+                          "current machine state.\nrestore failed: Cannot get confirmation from client. Aborting...\n")
+        saved = inst["snapshots"][snap]
+        inst.update(cpus=saved["cpus"], memory=saved["memory"], disk=saved["disk"],
+                    mounts=json.loads(json.dumps(saved["mounts"])), head=snap)
+        self.spin("Restoring snapshot")
+        self.out.write("Snapshot restored: %s.%s\n" % (name, snap))
+
+    # -- exec / transfer
+
+    def exec_(self, argv):
+        args = Args(argv, values=("working-directory",), flags=("no-map-working-directory",),
+                    aliases={"d": "working-directory", "n": "no-map-working-directory"}, stop_at_positional=True)
+        if args.get("working-directory") and args.get("no-map-working-directory"):
+            raise Exit(1, "Options --working-directory and --no-map-working-directory clash\n")
+        if not args.positional:
+            raise Exit(1, "Wrong number of arguments\n")
+        command = args.rest or []
+        if command and command[0] == "--":
+            command = command[1:]
+        if not command:
+            raise Exit(1, "Wrong number of arguments\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure("exec")
+        name = args.positional[0]
+        inst = self.instance(name)
+        if inst is None or inst["deleted"]:
+            line = 'instance "%s" %s' % (name, "does not exist" if inst is None else "is deleted")
+            twice = not (args.get("working-directory") or args.get("no-map-working-directory"))
+            message = "exec failed: The following errors occurred:\n%s\n" % line
+            raise Exit(2, message * (2 if twice else 1))
+        if inst["state"] != "Running":
+            inst["state"] = "Running"
+            self.spin("Starting %s" % name)
+            self.state.save()
+        root = self.state.rootfs(name)
+        home = os.path.join(root, "home", "ubuntu")
+        cwd = home
+        if args.get("working-directory"):
+            cwd = guest_path(root, args.get("working-directory"))
+            if not os.path.isdir(cwd):
+                return 1
+        if os.path.basename(command[0]) == "cloud-init":
+            return self.cloud_init_status(command[1:])
+        env = dict(os.environ, HOME=home, USER="ubuntu", LOGNAME="ubuntu", MULTIPASS_FAKE_ROOT=root,
+                   MULTIPASS_FAKE_INSTANCE=name)
+        return Deferred(command, cwd, env)
+
+    def cloud_init_status(self, argv):
+        if argv and argv[0] == "status":
+            if "--format" in argv or any(a.startswith("--format=") for a in argv):
+                self.out.write(json.dumps({"status": "done", "extended_status": "done", "errors": []}) + "\n")
+            else:
+                self.out.write("status: done\n")
+            return 0
+        sys.stderr.write("fake multipass: only `cloud-init status` is emulated inside instances\n")
+        return 1
+
+    def transfer(self, argv):
+        args = Args(argv, flags=("recursive", "parents"), aliases={"r": "recursive", "p": "parents"})
+        if len(args.positional) < 2:
+            raise Exit(1, "Not enough arguments given\n")
+        if daemon_down(self.state.root):
+            raise daemon_failure("transfer")
+        resolved = []
+        for spec in args.positional:
+            if ":" in spec and not spec.startswith("/"):
+                name, _sep, path = spec.partition(":")
+                inst = self.instance(name)
+                if inst is None or inst["deleted"]:
+                    raise errors_occurred("transfer", ['instance "%s" %s' % (
+                        name, "does not exist" if inst is None else "is deleted")])
+                if inst["state"] != "Running":
+                    raise errors_occurred("transfer", ['instance "%s" is not running' % name])
+                root = self.state.rootfs(name)
+                resolved.append(guest_path(root, path if path.startswith("/") else HOME + "/" + path))
+            else:
+                resolved.append(os.path.abspath(spec))
+        *sources, target = resolved
+        for source in sources:
+            dest = os.path.join(target, os.path.basename(source)) if os.path.isdir(target) else target
+            if args.get("parents"):
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+            try:
+                if os.path.isdir(source):
+                    if not args.get("recursive"):
+                        raise Exit(1, "[sftp] '%s' is a directory, use --recursive\n" % source)
+                    shutil.copytree(source, dest, dirs_exist_ok=True)
+                else:
+                    shutil.copyfile(source, dest)
+            except OSError as exc:
+                raise Exit(2, "[sftp] %s\n" % exc)
+
+    # -- settings
+
+    def get(self, argv):
+        args = Args(argv, flags=("keys", "raw"))
+        if args.get("keys"):
+            if args.positional:
+                raise Exit(1, "Need at most one setting key.\n")
+            keys = sorted(DEFAULT_SETTINGS)
+            self.out.write("\n".join(keys) + "\n")
+            return
+        if len(args.positional) != 1:
+            raise Exit(1, "Multiple settings not implemented yet. Please try again with one setting key or just "
+                          "the `--keys` option for now.\n" if args.positional else "Need at most one setting key.\n")
+        key = args.positional[0]
+        if key.startswith("client."):
+            if key not in DEFAULT_SETTINGS:
+                raise Exit(1, "Unrecognized settings key: '%s'\n" % key)
+            value = self.state.settings.get(key, DEFAULT_SETTINGS[key])
+        else:
+            if daemon_down(self.state.root):
+                raise daemon_failure("get")
+            value = self.get_local(key)
+        self.out.write((value if value or args.get("raw") else "<empty>") + "\n")
+
+    def get_local(self, key):
+        match = re.match(r"^local\.(.+)\.(cpus|memory|disk|bridged)$", key)
+        if key in DEFAULT_SETTINGS:
+            return self.state.settings.get(key, DEFAULT_SETTINGS[key])
+        if not match:
+            raise failed("get", "Unrecognized settings key: '%s'" % key)
+        name, prop = match.groups()
+        inst = self.instance(name)
+        if inst is None:
+            raise failed("get", "Cannot obtain instance settings; instance: %s; reason: No such instance" % name)
+        if prop == "cpus":
+            return str(inst["cpus"])
+        if prop == "bridged":
+            return "true" if any(n["name"] == "bridged" for n in inst["networks"]) else "false"
+        return human_readable(inst[prop])
+
+    def set(self, argv):
+        args = Args(argv)
+        if len(args.positional) != 1:
+            raise Exit(1, "Need exactly one key-value pair (in <key>=<value> form).\n")
+        key, sep, value = args.positional[0].partition("=")
+        if not sep or not key:
+            raise Exit(1, "Bad key-value format.\n")
+        if key.startswith("client."):
+            if key not in DEFAULT_SETTINGS:
+                raise Exit(1, "Unrecognized settings key: '%s'\n" % key)
+            self.state.settings[key] = value
+            return
+        if daemon_down(self.state.root):
+            raise daemon_failure("set")
+        match = re.match(r"^local\.(.+)\.(cpus|memory|disk|bridged)$", key)
+        invalid = "Invalid setting '%s=%s': %%s" % (key, value)
+        if key == "local.driver":
+            driver = {"hyper-v": "hyperv", "vbox": "virtualbox"}.get(value.lower(), value.lower())
+            if driver not in (DRIVERS_MAIN if is_main() else DRIVERS_1_16):
+                raise failed("set", invalid % "Invalid driver")
+            self.state.settings[key] = driver
+        elif key == "local.privileged-mounts":
+            if value.lower() not in ("true", "false", "on", "off", "yes", "no", "1", "0"):
+                raise failed("set", invalid % "Invalid flag, need \"true\" or \"false\"")
+            self.state.settings[key] = "true" if value.lower() in ("true", "on", "yes", "1") else "false"
+        elif key in DEFAULT_SETTINGS:
+            self.state.settings[key] = value
+        elif match:
+            self.set_instance(match.group(1), match.group(2), value, invalid)
+        else:
+            raise failed("set", "Unrecognized settings key: '%s'" % key)
+
+    def set_instance(self, name, prop, value, invalid):
+        inst = self.instance(name)
+        if inst is None or inst["deleted"]:
+            raise failed("set", "Cannot update instance settings; instance: %s; reason: %s" % (
+                name, "No such instance" if inst is None else "Instance is deleted"))
+        if inst["state"] != "Stopped":
+            raise failed("set", "Cannot update instance settings; instance: %s; reason: Instance must be stopped "
+                                "for modification" % name)
+        if prop == "cpus":
+            if not re.match(r"^[0-9]+$", value) or int(value) < 1:
+                raise failed("set", invalid % "Need a positive integer (in decimal format) of minimum 1")
+            inst["cpus"] = int(value)
+            return
+        if prop == "bridged":
+            raise failed("set", invalid % "Removing the bridged network is currently not supported")
+        match = MEMORY_SIZE_RE.match(value)
+        if not match:
+            raise failed("set", invalid % MEMORY_MESSAGE.format(value))
+        size = size_bytes(match)
+        if size == 0:
+            raise failed("set", invalid % "Need a positive size.")
+        if prop == "memory":
+            minimum = "512M" if is_main() else "128M"
+            if size < (512 if is_main() else 128) * MIB:
+                raise failed("set", invalid % ("Memory less than %s minimum not allowed" % minimum))
+            inst["memory"] = size
+        else:
+            if size < inst["disk"]:
+                raise failed("set", invalid % "Disk can only be expanded")
+            inst["disk"] = size
+
+    # -- misc
+
+    def version_cmd(self, argv):
+        args = Args(argv, values=("format",))
+        down = daemon_down(self.state.root)
+        if args.get("format") == "json":
+            doc = {"multipass": version()}
+            if not down:
+                doc["multipassd"] = version()
+            self.out.write(emit_json(doc))
+        else:
+            self.out.write("multipass   %s\n" % version() + ("" if down else "multipassd  %s\n" % version()))
+
+    def networks(self, argv):
+        args = Args(argv, values=("format",))
+        if daemon_down(self.state.root):
+            raise daemon_failure("networks")
+        if self.lacks("networks"):
+            raise self.not_implemented("networks", "networks")
+        table = "Name   Type      Description\n" + "".join(
+            "%-7s%-10s%s\n" % (n["name"], n["type"], n["description"]) for n in NETWORKS)
+        self.output(args.get("format"), {"list": NETWORKS}, table)
+
+
+class Deferred:
+    """A command to run in the instance once the state lock is released (it may call the fake again)."""
+
+    def __init__(self, command, cwd, env):
+        self.command = command
+        self.cwd = cwd
+        self.env = env
+
+    def __call__(self, stdout):
+        stdout.flush()
+        try:
+            return subprocess.call(self.command, cwd=self.cwd, env=self.env)
+        except OSError:
+            sys.stderr.write("bash: line 1: %s: command not found\n" % self.command[0])
+            return 127
+
+
+def guest_path(root, path):
+    """An instance path as a host path inside the rootfs (paths already inside the rootfs are kept)."""
+    if path == root or path.startswith(root.rstrip("/") + "/"):
+        return path
+    return root + "/" + path.lstrip("/")
+
+
+def check_source(source, what):
+    if not os.path.exists(source):
+        raise Exit(1, '%s "%s" does not exist\n' % (what, source))
+    if not os.path.isdir(source):
+        raise Exit(1, '%s "%s" is not a directory\n' % (what, source))
+    if not os.access(source, os.R_OK):
+        raise Exit(1, '%s "%s" is not readable\n' % (what, source))
+
+
+COMMANDS = {
+    "launch": "launch", "list": "list", "ls": "list", "info": "info", "start": "start", "stop": "stop",
+    "restart": "restart", "suspend": "suspend", "delete": "delete", "recover": "recover", "purge": "purge",
+    "mount": "mount", "umount": "umount", "unmount": "umount", "snapshot": "snapshot", "restore": "restore",
+    "exec": "exec", "transfer": "transfer", "copy-files": "transfer", "get": "get", "set": "set",
+    "version": "version", "networks": "networks",
+}
+
+
+def run(argv, stdout=None):
+    """Run one fake command; returns the exit code."""
+    stdout = stdout or sys.stdout
+    argv = [a for a in argv if a not in ("-v", "-vv", "-vvv", "-vvvv", "--verbose")]
+    if not argv or argv[0] in ("help", "-h", "--help"):
+        stdout.write("Usage: multipass [options] <command>\nCreate, control and connect to Ubuntu instances.\n")
+        return 0
+    command = COMMANDS.get(argv[0])
+    if command is None:
+        stdout.write('Error: Unknown command or alias \'%s\' (try "multipass help" or "multipass aliases")\n'
+                     % argv[0])
+        return 1
+    with contextlib.ExitStack() as stack:
+        state = stack.enter_context(State(state_dir()))
+        fake = Fake(state, stdout)
+        try:
+            if command in ("start", "stop", "restart", "suspend"):
+                code = fake.lifecycle(command, argv[1:])
+            elif command == "exec":
+                code = fake.exec_(argv[1:])
+            elif command == "version":
+                code = fake.version_cmd(argv[1:])
+            else:
+                code = getattr(fake, command)(argv[1:])
+        except Exit as exc:
+            stdout.write(exc.out)
+            stdout.flush()
+            sys.stderr.write(exc.err)
+            state.save()
+            return exc.code
+        state.save()
+    if isinstance(code, Deferred):
+        return code(stdout)
+    stdout.flush()
+    return code or 0
+
+
+def main():
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+# Copyright (c) 2026 workstation.vms contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""multipass_instance against the fake CLI (tests/fakes/multipass): real commands, real state changes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.workstation.vms.plugins.modules import multipass_instance
+
+FAKES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "fakes"))
+FAKE = os.path.join(FAKES, "multipass")
+sys.path.insert(0, FAKES)
+
+import multipass_fake  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
+
+def in_process(args, data=None):
+    """The fake run in this process (same code as the executable, without a Python start per command)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        rc = multipass_fake.run(list(args[1:]), stdout=out)
+    return rc, out.getvalue(), err.getvalue()
+
+
+class Done(Exception):
+    def __init__(self, result):
+        super().__init__(result.get("msg"))
+        self.result = result
+
+
+real_runner = multipass_instance.module_runner
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    for key in ("MULTIPASS_FAKE_DAEMON", "MULTIPASS_SERVER_ADDRESS", "MULTIPASS_FAKE_VERSION"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("MULTIPASS_FAKE_STATE", str(tmp_path / "state"))
+    src = tmp_path / "src"
+    src.mkdir()
+    (tmp_path / "other").mkdir()
+
+    def exit_json(_self, **result):
+        raise Done(dict(result, failed=False))
+
+    def fail_json(_self, **result):
+        raise Done(dict(result, failed=True))
+    monkeypatch.setattr(multipass_instance.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(multipass_instance.AnsibleModule, "fail_json", fail_json)
+    monkeypatch.setattr(multipass_instance, "module_runner", lambda module: in_process)
+    return tmp_path
+
+
+def run_module(env, check=False, diff=False, **args):
+    args.setdefault("executable", FAKE)
+    args.setdefault("label_store", str(env / "labels.json"))
+    if check:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    with patch_module_args(args):
+        with pytest.raises(Done) as done:
+            multipass_instance.main()
+    return done.value.result
+
+
+def fake(*args):
+    return in_process(["multipass"] + list(args))
+
+
+def info(name):
+    rc, out, _err = fake("info", name, "--format", "json")
+    return json.loads(out)["info"][name] if rc == 0 else None
+
+
+@pytest.mark.parametrize("args, words", [
+    (dict(name="1bad"), "name: '1bad' is not a valid Multipass instance name"),
+    (dict(name="mpi-a", memory="1CiG"), "memory: '1CiG' is not a size"),
+    (dict(name="mpi-a", disk="0"), "disk: must be more than 0"),
+    (dict(name="mpi-a", cpus=0), "cpus: must be 1 or more"),
+    (dict(name="mpi-a", mounts=[dict(source="/nonexistent-mpi", path="/x")]), "mounts[0].source"),
+    (dict(name="mpi-a", mounts=[dict(source="/tmp", path="/x", readonly=True)]), "mounts[0].readonly"),
+    (dict(name="mpi-a", mounts=[dict(source="/tmp", path="/x", uid_map=["me:1"])]), "mounts[0].uid_map: 'me:1'"),
+    (dict(name="mpi-a", labels={"bad key": 1}), "labels: key 'bad key'"),
+])
+def test_bad_input_fails_before_any_command(env, args, words):
+    result = run_module(env, **args)
+    assert result["failed"] and words in result["msg"]
+    assert not (env / "state").exists()
+
+
+def test_create_idempotent_check_and_diff(env):
+    args = dict(name="mpi-u1", image="22.04", cpus=2, memory="1.5G", disk="6G", labels={"role": "db"},
+                cloud_init={"write_files": [{"path": "/etc/motd", "content": "hello\n"}]},
+                mounts=[dict(source=str(env / "src"), path="/data")], wait_for="cloud-init")
+    predicted = run_module(env, check=True, diff=True, **args)
+    assert predicted["changed"] and predicted["actions"] == ["launch", "labels"] and info("mpi-u1") is None
+    created = run_module(env, diff=True, **args)
+    assert created["changed"] and created["actions"] == predicted["actions"]
+    assert created["diff"]["after"]["state"] == predicted["diff"]["after"]["state"] == "running"
+    inst = created["instance"]
+    assert (inst["state"], inst["cpus"], inst["memory"], inst["disk"], inst["image"]) == (
+        "running", 2, 1536 * 1024 ** 2, 6 * 1024 ** 3, "22.04 LTS")
+    assert inst["labels"] == {"role": "db"} and inst["mounts"][0]["path"] == "/data"
+    root = env / "state" / "instances" / "mpi-u1" / "rootfs"
+    assert (root / "etc" / "motd").read_text() == "hello\n"
+    assert not [f for f in os.listdir("/tmp") if f.startswith("workstation-vms-")]
+    again = run_module(env, check=True, **args)
+    assert not again["changed"] and again["actions"] == []
+    assert not run_module(env, **args)["changed"]
+
+
+def test_mounts_reconciled(env):
+    src, other = str(env / "src"), str(env / "other")
+    run_module(env, name="mpi-u2", mounts=[dict(source=src, path="/a"), dict(source=src, path="/b")])
+    wanted = [dict(source=other, path="/a"), dict(source=src, path="/c", type="native", uid_map=["1000:1000"],
+                                                   gid_map=["1000:1000"])]
+    predicted = run_module(env, check=True, name="mpi-u2", mounts=wanted)
+    result = run_module(env, name="mpi-u2", mounts=wanted)
+    assert result["actions"] == predicted["actions"] == ["umount /b", "umount /a", "mount /a", "mount /c"]
+    mounts = info("mpi-u2")["mounts"]
+    assert sorted(mounts) == ["/a", "/c"] and mounts["/a"]["source_path"] == other
+    assert mounts["/c"]["uid_mappings"] == ["1000:1000"]
+    assert [m["type"] for m in result["instance"]["mounts"]] == ["classic", "native"]
+    assert not run_module(env, name="mpi-u2", mounts=wanted)["changed"]
+    # only the type changes: remembered in the store, so it is seen
+    wanted[1]["type"] = "classic"
+    assert run_module(env, name="mpi-u2", mounts=wanted)["actions"] == ["umount /c", "mount /c"]
+    assert run_module(env, name="mpi-u2", mounts=[])["actions"] == ["umount /a", "umount /c"]
+    assert os.path.isdir(src) and os.path.isdir(other)
+
+
+def test_resources_on_running_and_stopped(env):
+    run_module(env, name="mpi-u3", memory="1G")
+    pending = run_module(env, name="mpi-u3", memory="2G", cpus=2)
+    assert not pending["changed"] and pending["pending"] == ["cpus", "memory"]
+    assert fake("get", "local.mpi-u3.memory")[1] == "1.0GiB\n"
+    stopped = run_module(env, name="mpi-u3", state="stopped", memory="2G", cpus=2)
+    assert stopped["actions"] == ["stop", "set cpus", "set memory"]
+    assert stopped["instance"]["memory"] == 2 * 1024 ** 3 and stopped["instance"]["state"] == "stopped"
+    bounced = run_module(env, name="mpi-u3", state="started", disk="10G", restart_on_change=True)
+    assert bounced["actions"] == ["set disk", "start"]
+    again = run_module(env, name="mpi-u3", disk="12G", restart_on_change=True)
+    assert again["actions"] == ["stop", "set disk", "start"] and info("mpi-u3")["state"] == "Running"
+    shrink = run_module(env, name="mpi-u3", disk="5G", state="stopped")
+    assert shrink["failed"] and "disks only grow" in shrink["msg"] and info("mpi-u3")["state"] == "Running"
+
+
+def test_states_and_absent(env):
+    assert run_module(env, name="mpi-u4", state="suspended")["actions"] == ["launch", "suspend"]
+    assert info("mpi-u4")["state"] == "Suspended"
+    assert run_module(env, name="mpi-u4", state="started")["actions"] == ["start"]
+    assert run_module(env, name="mpi-u4", state="restarted")["actions"] == ["restart"]
+    assert run_module(env, name="mpi-u4", state="absent", purge=False)["actions"] == ["delete"]
+    assert info("mpi-u4")["state"] == "Deleted"
+    assert not run_module(env, name="mpi-u4", state="absent", purge=False)["changed"]
+    assert run_module(env, name="mpi-u4", state="present")["actions"] == ["recover"]
+    assert info("mpi-u4")["state"] == "Stopped"
+    run_module(env, name="mpi-u4", state="present", labels={"a": "b"})
+    assert run_module(env, check=True, name="mpi-u4", state="absent")["actions"] == ["delete"]
+    assert info("mpi-u4") is not None
+    gone = run_module(env, name="mpi-u4", state="absent")
+    assert gone["actions"] == ["delete"] and gone["instance"]["state"] == "absent" and info("mpi-u4") is None
+    assert "mpi-u4" not in json.loads((env / "labels.json").read_text())["instances"]
+    assert not run_module(env, name="mpi-u4", state="absent")["changed"]
+
+
+def test_driver_limits_refused_before_changes(env):
+    fake("set", "local.driver=lxd")
+    result = run_module(env, name="mpi-u5", state="suspended")
+    assert result["failed"] and "driver 'lxd'" in result["msg"] and "suspended" in result["msg"]
+    fake("set", "local.driver=libvirt")
+    result = run_module(env, name="mpi-u5", networks=[dict(name="eth1")])
+    assert result["failed"] and "driver 'libvirt'" in result["msg"] and result["actions"] == []
+    result = run_module(env, name="mpi-u5", mounts=[dict(source=str(env / "src"), path="/x", type="native")])
+    assert result["failed"] and "mount type native" in result["msg"]
+    assert info("mpi-u5") is None
+
+
+def test_daemon_unreachable_and_cli_errors(env, monkeypatch):
+    monkeypatch.setenv("MULTIPASS_FAKE_DAEMON", "down")
+    result = run_module(env, name="mpi-u6")
+    assert result["failed"] and result["rc"] == 2 and "daemon is not reachable" in result["msg"]
+    monkeypatch.setenv("MULTIPASS_SERVER_ADDRESS", "localhost:50051")
+    result = run_module(env, name="mpi-u6")
+    assert result["failed"] and result["rc"] == 3 and "daemon is not reachable" in result["msg"]
+    monkeypatch.delenv("MULTIPASS_FAKE_DAEMON")
+    monkeypatch.delenv("MULTIPASS_SERVER_ADDRESS")
+    result = run_module(env, name="mpi-u6", memory="100M")
+    assert result["failed"] and result["rc"] == 2 and "Invalid memory size value supplied: 100M." in result["msg"]
+    result = run_module(env, name="mpi-u6", image="nosuch")
+    assert result["failed"] and 'Unable to find an image matching "nosuch"' in result["msg"]
+    monkeypatch.setattr(multipass_instance, "module_runner", real_runner)
+    result = run_module(env, name="mpi-u6", executable=str(env / "no-multipass"))
+    assert result["failed"] and "cannot run" in result["msg"] and "No such file" in result["msg"]
+
+
+def test_the_executable_through_run_command(env, monkeypatch):
+    monkeypatch.setattr(multipass_instance, "module_runner", real_runner)
+    result = run_module(env, name="mpi-u7", state="stopped", mounts=[dict(source=str(env / "src"), path="/s")])
+    assert result["actions"] == ["launch", "stop"] and info("mpi-u7")["state"] == "Stopped"
+    assert subprocess.run([FAKE, "delete", "--purge", "mpi-u7"], check=False).returncode == 0
