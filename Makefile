@@ -30,6 +30,7 @@ host:
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: requirements.txt
+	bash tests/env/packages.sh
 	test -x $(VENV)/bin/python || /usr/bin/python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@

@@ -1,34 +1,29 @@
 #!/usr/bin/env bash
-# Installs every Debian package the tests and the main job need. Idempotent: skips apt when all are there.
+# Installs the Debian packages the harness itself needs before Ansible can run: the Python venv (libvirt-python
+# builds from source), python3-apt for Ansible's apt module, and the image-building tools. The daemons' own
+# packages (LXD, Incus, libvirt, QEMU) come from the hypervisor_host role (tests/env/host.yml, run by daemons.sh).
+# Idempotent: skips apt when all are there.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(
-  # LXD and Incus (Incus comes from bookworm-backports)
-  lxd lxd-client dnsmasq-base
-  # libvirt + QEMU under software emulation
-  libvirt-daemon-system libvirt-clients libvirt-dev pkg-config iptables qemu-system-x86 qemu-utils
-  qemu-system-common
+  # python venv (libvirt-python builds against libvirt-dev)
+  python3-venv python3-dev python3-apt gcc libvirt-dev pkg-config
   # image building without loop devices
-  debootstrap e2fsprogs
+  debootstrap e2fsprogs qemu-utils
   # guest tools the tests use from the host
   openssh-client wireguard-tools
-  # python venv
-  python3-venv python3-dev gcc rsync make
+  # the harness' own tools
+  rsync make bc
 )
-BACKPORTS=(incus-base incus-client)
-BP_LIST=/etc/apt/sources.list.d/workstation-vms-backports.list
 
 missing=()
-for p in "${PKGS[@]}" "${BACKPORTS[@]}"; do
+for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "packages: all present"; exit 0
 fi
-if [ ! -f "$BP_LIST" ]; then
-  echo "deb http://deb.debian.org/debian bookworm-backports main" > "$BP_LIST"
-fi
+# A fresh machine's package lists may be empty or old.
 apt-get update -q
 # --no-install-recommends keeps a desktop and firmware stack out of the way
 apt-get install -y -q --no-install-recommends "${PKGS[@]}"
-apt-get install -y -q --no-install-recommends -t bookworm-backports "${BACKPORTS[@]}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes this Debian 12 host ready for the tests and the main job, from nothing, idempotently:
-# Debian packages, the daemons (LXD, Incus, libvirtd), the test images (built once, cached) imported
-# into LXD and Incus as local alias "debian/12". Run as root. Times every step.
+# the harness' Debian packages, the Python venv, the daemons (LXD, Incus, libvirtd: the collection's
+# hypervisor_host role, see daemons.sh), the test images (built once, cached) imported into LXD and Incus
+# as local alias "debian/12". Run as root. Times every step.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 step() { local name=$1; shift; local t0; t0=$(date +%s.%N); "$@"; printf 'setup: %-10s %6.1fs\n' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)"; }
@@ -20,7 +21,9 @@ import_image() { # $1 = lxc|incus, $2 = image dir
   echo "$cli image debian/12: imported"
 }
 
+root=$(cd "$here/../.." && pwd)
 step packages bash "$here/packages.sh"
+step venv make -C "$root" --no-print-directory venv collection
 step daemons bash "$here/daemons.sh"
 step images bash "$here/build_images.sh"
 images=${WSVMS_CACHE:-/var/cache/workstation-vms}/images/current
