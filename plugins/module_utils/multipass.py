@@ -243,13 +243,12 @@ class MultipassCli:
     @staticmethod
     def error(argv, rc, out, err):
         text = (err or "").strip() or strip_spinner(out)
-        what = " ".join(argv[1:3])
+        what = argv[1] if len(argv) > 1 else ""
         if rc == 127 and not out:
             return MultipassError("cannot run %s: %s. Install Multipass or set the executable option"
                                   % (argv[0], text), rc, out, err, argv)
         if rc == 3 or "cannot connect to the multipass socket" in text or "multipass socket access denied" in text:
-            return DaemonUnreachable("the Multipass daemon is not reachable (`multipass %s` exited %s): %s. Check "
-                                     "that multipassd is running and that this user may use its socket"
+            return DaemonUnreachable("the Multipass daemon is not reachable (`multipass %s` exited %s): %s"
                                      % (what, rc, text), rc, out, err, argv)
         if rc == 5:
             return Timeout("`multipass %s` timed out: %s" % (what, text), rc, out, err, argv)

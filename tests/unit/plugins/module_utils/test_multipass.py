@@ -71,12 +71,13 @@ def test_default_runner_and_store_path_without_a_module(tmp_path):
 @pytest.mark.parametrize("rc, stderr, kind, words", [
     (2, "info failed: cannot connect to the multipass socket\nPlease ensure multipassd is running and "
         "'/run/multipass_socket' is accessible\n", DaemonUnreachable, "not reachable"),
-    (3, "list failed: failed to connect to all addresses", DaemonUnreachable, "multipassd is running"),
+    (3, "list failed: failed to connect to all addresses", DaemonUnreachable, "not reachable (`multipass launch` "
+                                                                               "exited 3)"),
     (2, "info failed: multipass socket access denied\n", DaemonUnreachable, "socket access denied"),
     (5, "Timed out waiting for instance launch.\n", Timeout, "timed out"),
     (2, 'start failed: The following errors occurred:\ninstance "x" does not exist\n', NotFound, "does not exist"),
     (1, "[2026-05-20T10:11:12.345] [error] [client] Caught an unhandled exception: 1CiG is not a valid memory "
-        "size - need", MultipassError, "`multipass launch --memory` failed (rc 1): 1CiG is not a valid memory"),
+        "size - need", MultipassError, "`multipass launch` failed (rc 1): 1CiG is not a valid memory"),
     (2, "launch failed: Invalid arguments supplied\nInvalid memory size value supplied: 100M.\n", MultipassError,
      "Invalid memory size value supplied: 100M."),
 ])
