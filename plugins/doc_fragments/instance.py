@@ -22,7 +22,7 @@ options:
     type: int
   memory:
     description:
-      - Memory size as people write it: V(4G), V(16GiB), V(512MiB), V(1.5G), or a number of bytes.
+      - Memory size as people write it, for example V(4G), V(16GiB), V(512MiB), V(1.5G), or a number of bytes.
       - Bare letters and C(KiB/MiB/GiB/TiB) are binary; C(kB/MB/GB/TB) are decimal.
     type: str
   disk:
