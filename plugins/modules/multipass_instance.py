@@ -45,7 +45,7 @@ options:
     default: started
   image:
     description:
-      - What to launch: a release (V(24.04), V(noble), V(lts)), an alias with a remote (V(daily:25.04)), a blueprint,
+      - What to launch, a release (V(24.04), V(noble), V(lts)), an alias with a remote (V(daily:25.04)), a blueprint,
         a V(file:///path/to/image.img) or an V(https://) URL of an image. Multipass's default image when omitted.
       - Used only when the instance is created; an existing instance keeps its image.
     type: str
