@@ -22,7 +22,7 @@ description:
   - The selected driver (C(multipass get local.driver)) is checked before anything is changed; features the
     driver lacks (native mounts and extra networks on C(libvirt), suspend on C(lxd)) fail with a clear message.
 author:
-  - workstation.vms contributors
+  - workstation.vms contributors (!UNKNOWN)
 extends_documentation_fragment:
   - workstation.vms.instance
 attributes:
@@ -316,8 +316,8 @@ def effective_maps(mount):
 
 
 def mount_text(mount):
-    return "%s -> %s (%s; uid %s; gid %s)" % (mount["source"], mount["path"], mount["type"],
-                                             ",".join(mount["uid_map"]), ",".join(mount["gid_map"]))
+    return "%s -> %s (%s; uid %s; gid %s)" % (
+        mount["source"], mount["path"], mount["type"], ",".join(mount["uid_map"]), ",".join(mount["gid_map"]))
 
 
 class Converger:

@@ -764,8 +764,8 @@ class Fake:
             for mapping in args.get(key, []):
                 if not MAP_RE.match(mapping):
                     raise Exit(1, "Invalid %s map given: %s\n" % (label, mapping))
-        uid_maps = [m for m in args.get("uid-map", [])] or ["%d:default" % os.getuid()]
-        gid_maps = [m for m in args.get("gid-map", [])] or ["%d:default" % os.getgid()]
+        uid_maps = list(args.get("uid-map", [])) or ["%d:default" % os.getuid()]
+        gid_maps = list(args.get("gid-map", [])) or ["%d:default" % os.getgid()]
         if daemon_down(self.state.root):
             raise daemon_failure("mount")
         if self.state.settings.get("local.privileged-mounts") == "false":

@@ -327,8 +327,8 @@ def test_default_mount_maps_and_target(mp):
 # -- messages and exit codes (spec section 0)
 
 def test_instance_selection_messages(mp):
-    assert mp("info", "foo", "bar", real="1") == (2, "", 'info failed: The following errors occurred:\ninstance "foo" does not '
-                                              'exist\ninstance "bar" does not exist\n')
+    assert mp("info", "foo", "bar", real="1") == (
+        2, "", 'info failed: The following errors occurred:\ninstance "foo" does not exist\ninstance "bar" does not exist\n')
     assert mp("snapshot", "foo") == (2, "", 'snapshot failed: instance "foo" does not exist\n')
     assert mp("restore", "foo.snap") == (2, "", 'restore failed: instance "foo" does not exist\n')
     assert mp("mount", str(mp.src), "foo") == (2, "", "mount failed: The following errors occurred:\n"
@@ -497,8 +497,8 @@ def test_driver_limits(mp):
     mp("launch", "-n", "lx")
     assert mp("suspend", "lx") == (2, "", "suspend failed: The suspend feature is not implemented on this backend.\n")
     mp("set", "local.driver=libvirt")
-    assert mp("launch", "-n", "lv", "--network", "eth1")[2] == ("launch failed: The networks feature is not "
-                                                               "implemented on this backend.\n")
+    assert mp("launch", "-n", "lv", "--network", "eth1")[2] == (
+        "launch failed: The networks feature is not implemented on this backend.\n")
     assert "native mounts feature is not implemented" in mp("mount", "-t", "native", str(mp.src), "lx:/x")[2]
 
 

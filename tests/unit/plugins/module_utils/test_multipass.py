@@ -71,8 +71,8 @@ def test_default_runner_and_store_path_without_a_module(tmp_path):
 @pytest.mark.parametrize("rc, stderr, kind, words", [
     (2, "info failed: cannot connect to the multipass socket\nPlease ensure multipassd is running and "
         "'/run/multipass_socket' is accessible\n", DaemonUnreachable, "not reachable"),
-    (3, "list failed: failed to connect to all addresses", DaemonUnreachable, "not reachable (`multipass launch` "
-                                                                               "exited 3)"),
+    (3, "list failed: failed to connect to all addresses", DaemonUnreachable,
+     "not reachable (`multipass launch` exited 3)"),
     (2, "info failed: multipass socket access denied\n", DaemonUnreachable, "socket access denied"),
     (5, "Timed out waiting for instance launch.\n", Timeout, "timed out"),
     (2, 'start failed: The following errors occurred:\ninstance "x" does not exist\n', NotFound, "does not exist"),
@@ -134,8 +134,8 @@ def test_driver_is_asked_once_and_checked():
 
 
 def test_sizes():
-    assert [to_multipass_size(v) for v in (GiB, 1536 * 1024 ** 2, 1025, 4096, None)] == ["1G", "1536M", "1025", "4K",
-                                                                                        None]
+    sizes = (GiB, 1536 * 1024 ** 2, 1025, 4096, None)
+    assert [to_multipass_size(v) for v in sizes] == ["1G", "1536M", "1025", "4K", None]
     assert parse_human_size("1.0GiB") == (GiB, GiB / 10.0)
     assert parse_human_size("512.0MiB")[0] == 512 * 1024 ** 2
     assert parse_human_size("junk") == (None, None)

@@ -123,8 +123,8 @@ def test_create_idempotent_check_and_diff(env):
 def test_mounts_reconciled(env):
     src, other = str(env / "src"), str(env / "other")
     run_module(env, name="mpi-u2", mounts=[dict(source=src, path="/a"), dict(source=src, path="/b")])
-    wanted = [dict(source=other, path="/a"), dict(source=src, path="/c", type="native", uid_map=["1000:1000"],
-                                                   gid_map=["1000:1000"])]
+    wanted = [dict(source=other, path="/a"),
+              dict(source=src, path="/c", type="native", uid_map=["1000:1000"], gid_map=["1000:1000"])]
     predicted = run_module(env, check=True, name="mpi-u2", mounts=wanted)
     result = run_module(env, name="mpi-u2", mounts=wanted)
     assert result["actions"] == predicted["actions"] == ["umount /b", "umount /a", "mount /a", "mount /c"]
