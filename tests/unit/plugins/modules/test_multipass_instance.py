@@ -210,3 +210,13 @@ def test_the_executable_through_run_command(env, monkeypatch):
     result = run_module(env, name="mpi-u7", state="stopped", mounts=[dict(source=str(env / "src"), path="/s")])
     assert result["actions"] == ["launch", "stop"] and info("mpi-u7")["state"] == "Stopped"
     assert subprocess.run([FAKE, "delete", "--purge", "mpi-u7"], check=False).returncode == 0
+
+
+def test_main_1_17_output_is_read_the_same(env, monkeypatch):
+    monkeypatch.setenv("MULTIPASS_FAKE_VERSION", "1.17.0")
+    args = dict(name="mpi-u8", memory="1G", disk="5G", mounts=[dict(source=str(env / "src"), path="/s")])
+    created = run_module(env, **args)
+    assert created["actions"] == ["launch"] and created["instance"]["memory"] == 1024 ** 3
+    assert not run_module(env, **args)["changed"]
+    small = run_module(env, name="mpi-u9", memory="256M")
+    assert small["failed"] and "Invalid memory size value supplied: 256M." in small["msg"]
