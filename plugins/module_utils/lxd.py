@@ -274,7 +274,7 @@ class LxdClient:
     # ---- server ----------------------------------------------------------------------------------
     def info(self):
         if self._info is None:
-            self._info = self._get("")["metadata"]
+            self._info = self.request("GET", "")["metadata"]
         return self._info
 
     def register(self):
@@ -296,20 +296,20 @@ class LxdClient:
     def instance(self, name):
         """The instance with its state (one request), or None."""
         try:
-            return self._get("/instances/%s" % quote(name, safe=""), {"recursion": 1})["metadata"]
+            return self.request("GET", "/instances/%s" % quote(name, safe=""), params={"recursion": 1})["metadata"]
         except LxdError as exc:
             if exc.status == 404:
                 return None
             raise
 
     def state(self, name):
-        return self._get("/instances/%s/state" % quote(name, safe=""))["metadata"]
+        return self.request("GET", "/instances/%s/state" % quote(name, safe=""))["metadata"]
 
     def instances(self, all_projects=False):
         params = {"recursion": 2}
         if all_projects:
             params["all-projects"] = "true"
-        return self._get("/instances", params)["metadata"] or []
+        return self.request("GET", "/instances", params=params)["metadata"] or []
 
     def guests(self, all_projects=False):
         """Every instance as the common `instance` shape, from one request (for the inventory plugin)."""
@@ -317,7 +317,7 @@ class LxdClient:
 
     def image_alias(self, alias):
         try:
-            return self._get("/images/aliases/%s" % quote(alias, safe=""))["metadata"]
+            return self.request("GET", "/images/aliases/%s" % quote(alias, safe=""))["metadata"]
         except LxdError as exc:
             if exc.status == 404:
                 return None
@@ -325,7 +325,7 @@ class LxdClient:
 
     def image(self, fingerprint):
         try:
-            return self._get("/images/%s" % fingerprint)["metadata"]
+            return self.request("GET", "/images/%s" % fingerprint)["metadata"]
         except LxdError as exc:
             if exc.status == 404:
                 return None
@@ -333,7 +333,7 @@ class LxdClient:
 
     def network(self, name):
         try:
-            return self._get("/networks/%s" % quote(name, safe=""))["metadata"]
+            return self.request("GET", "/networks/%s" % quote(name, safe=""))["metadata"]
         except LxdError as exc:
             if exc.status == 404:
                 return None
@@ -364,7 +364,7 @@ class LxdClient:
             log = (meta.get("output") or {}).get(fd)
             text = ""
             if log:
-                text = self._get(log[len("/1.0"):], raw=True)
+                text = self.request("GET", log[len("/1.0"):], raw=True)
                 try:
                     self._write("DELETE", log[len("/1.0"):])
                 except LxdError:

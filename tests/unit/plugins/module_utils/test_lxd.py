@@ -1,0 +1,261 @@
+# Copyright (c) 2026 workstation.vms contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""module_utils/lxd.py: pure helpers, the client over a fake unix-socket server (real HTTP, real socket)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from socketserver import ThreadingMixIn
+
+import pytest
+
+from ansible_collections.workstation.vms.plugins.module_utils import lxd
+from ansible_collections.workstation.vms.plugins.module_utils.common import InputError
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "lxd")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return json.load(handle)
+
+
+# ---- names, images, devices -----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["a", "web-1", "A" * 63, "x9-y"])
+def test_valid_names(name):
+    assert lxd.validate_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "-a", "a-", "a_b", "a.b", "a" * 64, "é"])
+def test_invalid_names(name):
+    with pytest.raises(InputError, match="^name: "):
+        lxd.validate_name(name)
+
+
+def test_image_sources():
+    assert lxd.image_source("ubuntu:24.04") == {
+        "type": "image", "mode": "pull", "server": "https://cloud-images.ubuntu.com/releases",
+        "protocol": "simplestreams", "alias": "24.04"}
+    assert lxd.image_source("images:debian/12")["server"] == "https://images.linuxcontainers.org"
+    assert lxd.image_source("ubuntu-daily:noble")["server"] == "https://cloud-images.ubuntu.com/daily"
+    assert lxd.image_source("debian/12") == {"type": "image", "alias": "debian/12", "local": True}
+    assert lxd.image_source("local:debian/12") == {"type": "image", "alias": "debian/12", "local": True}
+    assert lxd.image_source("1f2e3f1be0bf") == {"type": "image", "fingerprint": "1f2e3f1be0bf", "local": True}
+    mine = lxd.image_source("corp:base", remotes={"corp": "https://img.corp:8443"})
+    assert mine["server"] == "https://img.corp:8443" and mine["alias"] == "base"
+    as_dict = lxd.image_source({"server": "https://img.corp:8443", "protocol": "lxd", "fingerprint": "abc"})
+    assert as_dict == {"type": "image", "mode": "pull", "server": "https://img.corp:8443", "protocol": "lxd",
+                       "fingerprint": "abc"}
+
+
+@pytest.mark.parametrize("image, why", [
+    ("nowhere:debian/12", "unknown remote 'nowhere'"),
+    ({"server": "ftp://x", "alias": "a"}, "must be a URL"),
+    ({"server": "https://x", "protocol": "oci", "alias": "a"}, "protocol"),
+    ({"server": "https://x"}, "alias or a fingerprint"),
+    (42, "give 'remote:alias'"),
+])
+def test_bad_images(image, why):
+    with pytest.raises(InputError) as err:
+        lxd.image_source(image)
+    assert str(err.value).startswith("image: ") and why in str(err.value)
+
+
+def test_ports():
+    devices = lxd.port_devices(["8080:80", "127.0.0.1:2222:22", "5353:53/udp",
+                                {"host": 9000, "guest": 9001, "protocol": "tcp"}])
+    assert devices == {
+        "port-tcp-8080": {"type": "proxy", "listen": "tcp:0.0.0.0:8080", "connect": "tcp:127.0.0.1:80"},
+        "port-tcp-2222": {"type": "proxy", "listen": "tcp:127.0.0.1:2222", "connect": "tcp:127.0.0.1:22"},
+        "port-udp-5353": {"type": "proxy", "listen": "udp:0.0.0.0:5353", "connect": "udp:127.0.0.1:53"},
+        "port-tcp-9000": {"type": "proxy", "listen": "tcp:0.0.0.0:9000", "connect": "tcp:127.0.0.1:9001"},
+    }
+    with pytest.raises(InputError, match=r"^ports\[1\]: host port 80/tcp is forwarded twice"):
+        lxd.port_devices(["80:80", "80:81"])
+
+
+def test_mount_devices_and_names():
+    devices = lxd.mount_devices([{"source": "/h", "path": "/srv/data", "readonly": True, "shift": True},
+                                 {"source": "/g", "path": "/mnt"}])
+    assert devices == {"mount-srv-data": {"type": "disk", "source": "/h", "path": "/srv/data", "readonly": "true",
+                                          "shift": "true"},
+                       "mount-mnt": {"type": "disk", "source": "/g", "path": "/mnt"}}
+
+
+def test_restart_rules():
+    assert lxd.needs_restart("container", key="security.nesting")
+    assert lxd.needs_restart("container", key="raw.idmap")
+    assert not lxd.needs_restart("container", key="limits.memory")
+    assert not lxd.needs_restart("container", device={"type": "disk"})
+    assert lxd.needs_restart("virtual-machine", key="limits.memory")
+    assert not lxd.needs_restart("virtual-machine", key="user.label.x")
+    assert not lxd.needs_restart("virtual-machine", key="cloud-init.user-data")
+    assert lxd.needs_restart("virtual-machine", device={"type": "disk"})
+    assert not lxd.needs_restart("virtual-machine", device={"type": "proxy"})
+
+
+# ---- the instance shape ---------------------------------------------------------------------------------
+def test_summary_of_a_recorded_container():
+    inst = fixture("container_running.json")
+    inst["config"]["user.label.env"] = "prod"
+    inst["expanded_config"]["user.label.env"] = "prod"
+    inst["expanded_config"]["user.user-data"] = "#cloud-config\n"   # not a label
+    summary = lxd.instance_summary(inst)
+    assert summary["name"] == inst["name"] and summary["backend"] == "lxd" and summary["state"] == "running"
+    assert summary["ipv4"] == ["10.99.10.75"] and summary["ipv6"] == []
+    assert summary["labels"] == {"env": "prod"}
+    assert summary["cpus"] == 1 and summary["memory"] == 128 * 1024 ** 2
+
+
+def test_summary_of_a_vm_without_agent_has_no_addresses():
+    summary = lxd.instance_summary(fixture("vm_running_no_agent.json"))
+    assert summary["type"] == "virtual-machine" and summary["ipv4"] == [] and summary["disk"] == 10 * 1024 ** 3
+
+
+def test_addresses_of_one_nic():
+    state = fixture("vm_state_agent.json")
+    assert lxd.addresses(state, "inet") == ["10.99.10.50"]
+    assert lxd.addresses(state, "inet", nic="eth0") == []
+    assert lxd.addresses(state, "inet6", nic="enp5s0") == ["fd42::50"]
+
+
+# ---- the client over a real unix socket ------------------------------------------------------------------
+class FakeDaemon(ThreadingMixIn, HTTPServer):
+    address_family = socket.AF_UNIX
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.bind(self.server_address)
+
+
+def envelope(metadata, status=200):
+    if status >= 400:
+        return {"type": "error", "error": "not found" if status == 404 else "forbidden", "error_code": status}
+    return {"type": "sync", "status": "Success", "status_code": 200, "metadata": metadata}
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    seen = []
+    container = fixture("container_running.json")
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            seen.append(self.path)
+            if self.path.startswith("/1.0/instances?"):
+                status, body = 200, envelope([container])
+            elif self.path.startswith("/1.0/instances/%s?" % container["name"]):
+                status, body = 200, envelope(container)
+            else:
+                status, body = 404, envelope(None, 404)
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    path = str(tmp_path / "unix.socket")
+    server = FakeDaemon(path, Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield path, seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_guests_is_one_request_and_never_imports_pylxd(daemon, monkeypatch):
+    path, seen = daemon
+    monkeypatch.delitem(sys.modules, "pylxd", raising=False)
+    client = lxd.LxdClient(socket=path, project="dev")
+    guests = client.guests(all_projects=True)
+    assert len(seen) == 1 and client.calls == 1
+    assert seen[0].startswith("/1.0/instances?") and "recursion=2" in seen[0] and "all-projects=true" in seen[0]
+    assert "project=" not in seen[0]
+    assert guests[0]["ipv4"] == ["10.99.10.75"] and guests[0]["backend"] == "lxd"
+    assert "pylxd" not in sys.modules
+
+
+def test_instance_get_and_missing(daemon):
+    path, seen = daemon
+    client = lxd.LxdClient(socket=path, project="dev")
+    assert client.instance("lxdi-bench-00")["name"] == "lxdi-bench-00"
+    assert client.instance("nope") is None
+    assert "project=dev" in seen[0] and "recursion=1" in seen[0]
+    assert client.calls == 2   # one kept-alive connection, two requests
+
+
+def test_socket_detection(tmp_path, monkeypatch):
+    sock = tmp_path / "unix.socket"
+    sock.write_text("")
+    monkeypatch.setenv("INCUS_DIR", str(tmp_path))
+    monkeypatch.delenv("LXD_DIR", raising=False)
+    assert lxd.find_socket() == str(sock)
+    assert lxd.find_socket("/given") == "/given"
+    monkeypatch.setattr(lxd, "DEFAULT_SOCKETS", ("/nonexistent/a",))
+    monkeypatch.delenv("INCUS_DIR")
+    with pytest.raises(lxd.LxdError, match="no LXD or Incus socket"):
+        lxd.find_socket()
+
+
+def test_connection_option_errors():
+    with pytest.raises(InputError, match="^socket and url"):
+        lxd.LxdClient(socket="/a", url="https://b")
+    with pytest.raises(InputError, match="^url: "):
+        lxd.LxdClient(url="http://plain:8443")
+
+
+def test_trust_token_registers_once_then_retries(monkeypatch, tmp_path):
+    cert = tmp_path / "client.crt"
+    cert.write_text(PEM)
+    client = lxd.LxdClient(url="https://lxd.example:8443", client_cert=str(cert), client_key=str(cert),
+                           trust_token="tok")
+    answers = {"count": 0}
+    posted = []
+
+    def fake_get(path, params=None, raw=False):
+        answers["count"] += 1
+        if not posted:
+            raise lxd.LxdError("GET %s: not authorized" % path, 403)
+        return {"metadata": []}
+
+    def fake_write(method, path, body=None, params=None, **kwargs):
+        posted.append((method, path, body))
+        return {}
+
+    monkeypatch.setattr(client, "_get", fake_get)
+    monkeypatch.setattr(client, "_write", fake_write)
+    assert client.instances() == []
+    assert len(posted) == 1 and posted[0][1] == "/certificates" and posted[0][2]["trust_token"] == "tok"
+    assert posted[0][2]["type"] == "client" and posted[0][2]["certificate"]
+    assert client.registered and answers["count"] == 2
+
+
+def test_pinning_compares_sha256():
+    assert lxd.cert_fingerprint(PEM) == lxd.cert_fingerprint(lxd.ssl.PEM_cert_to_DER_cert(PEM))
+    assert len(lxd.cert_fingerprint(PEM)) == 64
+
+
+# A throwaway self-signed certificate (no key: only the certificate's bytes matter here).
+PEM = """-----BEGIN CERTIFICATE-----
+MIIBhTCCASugAwIBAgIUJ6JbH1dXWQ2m3u3m1o0ZQ8M4Xl0wCgYIKoZIzj0EAwIw
+GDEWMBQGA1UEAwwNbHhkLmV4YW1wbGUuMB4XDTI2MDEwMTAwMDAwMFoXDTM2MDEw
+MTAwMDAwMFowGDEWMBQGA1UEAwwNbHhkLmV4YW1wbGUuMFkwEwYHKoZIzj0CAQYI
+KoZIzj0DAQcDQgAEz3Yk0m7b1f3o8nq2c1y9cZ9a5m2h8o3kq8w0r9t7y6u5i4o3
+p2a1s0d9f8g7h6j5k4l3z2x1c0v9b8n7m6q5w6NTMFEwHQYDVR0OBBYEFAAAAAAA
+AAAAAAAAAAAAAAAAAAAAMB8GA1UdIwQYMBaAFAAAAAAAAAAAAAAAAAAAAAAAAAAA
+MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAO7+7+7+7+7+7+7+
+7+7+7+7+7+7+7+7+7+7+7+7+7+7+AiAO7+7+7+7+7+7+7+7+7+7+7+7+7+7+7+7+
+7+7+7+7+7w==
+-----END CERTIFICATE-----
+"""

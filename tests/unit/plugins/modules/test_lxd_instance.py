@@ -1,0 +1,362 @@
+# Copyright (c) 2026 workstation.vms contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""lxd_instance on recorded API answers: VM-only paths (LXD VMs cannot run here), input errors, check mode,
+restart gating, the clean-up of a half-made create. The container paths run for real in molecule."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+
+import pytest
+
+from ansible.module_utils.common import warnings as ansible_warnings
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.workstation.vms.plugins.module_utils import lxd
+from ansible_collections.workstation.vms.plugins.modules import lxd_instance
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "lxd")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return json.load(handle)
+
+
+class FakeLxd(lxd.LxdClient):
+    """LxdClient whose two transport calls answer from recorded data and record the writes."""
+
+    def __init__(self, instances=None, states=None, fail=None, exec_result=(0, "status: done\n", ""), **kwargs):
+        kwargs.pop("trust_token", None)
+        super().__init__(socket="/nonexistent.socket", **kwargs)
+        self.instances_by_name = {i["name"]: i for i in (instances or [])}
+        self.states = list(states or [])       # successive answers of GET .../state
+        self.fail = dict(fail or {})           # "PUT /instances/x/state start" -> error text
+        self.exec_result = exec_result
+        self.writes = []
+
+    def _get(self, path, params=None, raw=False):
+        self.calls += 1
+        parts = path.strip("/").split("/")
+        if parts[0] == "instances" and len(parts) == 2:
+            assert params == {"recursion": 1}, "the instance is read with its state in one request"
+            inst = self.instances_by_name.get(lxd_unquote(parts[1]))
+            if inst is None:
+                raise lxd.LxdError("GET %s: not found" % path, 404)
+            return {"metadata": copy.deepcopy(inst)}
+        if parts[0] == "instances" and parts[2:] == ["state"]:
+            state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+            return {"metadata": copy.deepcopy(state)}
+        if parts[0] == "instances" and parts[2] == "logs":
+            return "status: done\n" if raw else {}
+        if parts[:2] == ["images", "aliases"]:
+            if lxd_unquote(parts[2]) == "debian/12":
+                return {"metadata": fixture("alias_debian12.json")}
+            raise lxd.LxdError("GET %s: not found" % path, 404)
+        if parts[0] == "profiles":
+            return {"metadata": {"devices": {"root": {"type": "disk", "path": "/", "pool": "default"}}}}
+        if parts[0] == "operations":
+            code, out, _err = self.exec_result
+            return {"metadata": {"status_code": 200, "status": "Success", "metadata": {
+                "return": code, "output": {"1": "/1.0/instances/x/logs/o.stdout"}}, "out": out}}
+        raise AssertionError("unexpected GET %s" % path)
+
+    def _write(self, method, path, body=None, params=None, wait=True, timeout=None):
+        self.calls += 1
+        what = "%s %s%s" % (method, path, " " + body["action"] if body and "action" in body else "")
+        self.writes.append((what, copy.deepcopy(body)))
+        if what in self.fail:
+            text, status = self.fail[what] if isinstance(self.fail[what], tuple) else (self.fail[what], 400)
+            raise lxd.LxdError(text, status)
+        if method == "POST" and path == "/instances":
+            self.instances_by_name[body["name"]] = {"name": body["name"], "type": body["type"], "status": "Stopped",
+                                                    "config": body["config"], "devices": body["devices"]}
+        if method == "DELETE" and path.startswith("/instances/"):
+            self.instances_by_name.pop(lxd_unquote(path.split("/")[2]), None)
+        if path.endswith("/exec"):
+            return {"id": "op1"}
+        return {}
+
+    def execute(self, name, command, timeout=None):
+        self.writes.append(("EXEC " + " ".join(command), None))
+        return self.exec_result
+
+
+def lxd_unquote(text):
+    from urllib.parse import unquote
+    return unquote(text)
+
+
+def run(monkeypatch, capsys, args, check_mode=False, diff=False, **fake):
+    client = {}
+
+    def factory(**kwargs):
+        client["c"] = FakeLxd(**dict(fake, **{k: v for k, v in kwargs.items() if k in ("project", "target")}))
+        return client["c"]
+    monkeypatch.setattr(lxd_instance.lxd, "LxdClient", factory)
+    monkeypatch.setattr(lxd_instance, "poll", fast_poll)
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    ansible_warnings._global_warnings.clear()  # pylint: disable=protected-access
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            lxd_instance.main()
+    result = json.loads(capsys.readouterr().out)
+    return result, client.get("c")
+
+
+def fast_poll(probe, timeout, what, interval=0.0, max_interval=0.0):
+    for _ in range(20):
+        value = probe()
+        if isinstance(value, tuple):
+            value = value[0]
+        if value:
+            return value
+    raise lxd_instance.WaitTimeout("timed out waiting for %s" % what)
+
+
+def vm():
+    return fixture("vm_running_no_agent.json")
+
+
+# ---- virtual machines (recorded answers) --------------------------------------------------------------
+def test_vm_noop_is_one_request_and_reports_the_vm(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "cpus": 2, "memory": "1GiB",
+                                               "labels": {"role": "ci"}}, instances=[vm()])
+    assert not result["changed"] and result["actions"] == []
+    assert client.writes == [] and result["api_calls"] == 1
+    inst = result["instance"]
+    assert inst["type"] == "virtual-machine" and inst["cpus"] == 2 and inst["memory"] == 1024 ** 3
+    assert inst["disk"] == 10 * 1024 ** 3 and inst["labels"] == {"role": "ci"}
+
+
+def test_vm_memory_change_while_running_waits_for_restart(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "memory": "2GiB", "labels": {"role": "ci",
+                                                                                                "team": "a"}},
+                         instances=[vm()], diff=True)
+    # the label goes in live, the memory waits for a restart and is not applied
+    assert result["pending_restart"] == ["config limits.memory"]
+    assert result["actions"] == ["update"]
+    body = client.writes[0][1]
+    assert body["config"]["limits.memory"] == "1GiB" and body["config"]["user.label.team"] == "a"
+    assert body["config"]["volatile.vsock_id"] == "27"          # LXD's keys sent back untouched
+    assert "limits.memory" not in [k for k in result["diff"]["after"]["config"]
+                                   if result["diff"]["after"]["config"][k] != "1GiB"]
+    assert "restart" in json.dumps(result["warnings"])
+
+
+def test_vm_restart_on_change_stops_updates_starts(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "memory": "2GiB", "restart_on_change": True},
+                         instances=[vm()])
+    assert result["actions"] == ["stop", "update", "start"]
+    assert [w for w, _ in client.writes] == ["PUT /instances/lxdi-vm1/state stop", "PUT /instances/lxdi-vm1",
+                                             "PUT /instances/lxdi-vm1/state start"]
+    assert client.writes[1][1]["config"]["limits.memory"] == "2GiB"
+    assert result["pending_restart"] == []
+
+
+def test_vm_check_mode_predicts_and_writes_nothing(monkeypatch, capsys):
+    args = {"name": "lxdi-vm1", "memory": "2GiB", "restart_on_change": True, "state": "started"}
+    checked, client = run(monkeypatch, capsys, args, check_mode=True, diff=True, instances=[vm()])
+    assert client.writes == []
+    real, _client = run(monkeypatch, capsys, args, diff=True, instances=[vm()])
+    assert checked["changed"] and checked["actions"] == real["actions"] and checked["diff"] == real["diff"]
+
+
+def test_vm_stopped_config_change_does_not_start(monkeypatch, capsys):
+    stopped = dict(vm(), status="Stopped")
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "memory": "2GiB", "state": "stopped"},
+                         instances=[stopped])
+    assert result["actions"] == ["update"] and result["pending_restart"] == []
+    assert [w for w, _ in client.writes] == ["PUT /instances/lxdi-vm1"]
+
+
+def test_vm_wait_for_agent_polls_state(monkeypatch, capsys):
+    states = [vm()["state"], vm()["state"], fixture("vm_state_agent.json")]
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "wait_for": "agent"}, instances=[vm()],
+                         states=states)
+    assert not result.get("failed"), result
+    assert result["instance"]["ipv4"] == ["10.99.10.50"] and result["instance"]["ipv6"] == ["fd42::50"]
+    assert client.writes == []
+
+
+def test_vm_wait_for_agent_times_out_with_what_it_saw(monkeypatch, capsys):
+    result, _client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "wait_for": "agent"}, instances=[vm()],
+                          states=[vm()["state"]])
+    assert result["failed"] and "LXD agent" in result["msg"]
+
+
+def test_vm_cloud_init_waits_for_agent_then_execs(monkeypatch, capsys):
+    states = [vm()["state"], fixture("vm_state_agent.json")]
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "wait_for": "cloud-init"}, instances=[vm()],
+                         states=states, exec_result=(2, "status: done\nextended_status: degraded done\n", ""))
+    assert result["cloud_init_status"] == "degraded"
+    assert ("EXEC cloud-init status --wait --long", None) in client.writes
+    assert "degraded" in json.dumps(result["warnings"])
+
+
+def test_vm_cloud_init_error_fails(monkeypatch, capsys):
+    result, _client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "wait_for": "cloud-init"}, instances=[vm()],
+                          states=[fixture("vm_state_agent.json")], exec_result=(1, "status: error\n", ""))
+    assert result["failed"] and "cloud-init in lxdi-vm1: error" in result["msg"]
+
+
+def test_vm_create_checks_image_type_before_creating(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-vm2", "type": "virtual-machine", "image": "debian/12"})
+    assert result["failed"] and result["msg"].startswith("image: alias 'debian/12' is a container image")
+    assert client.writes == []
+
+
+def test_vm_create_from_remote_with_disk(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-vm2", "type": "virtual-machine", "state": "stopped",
+                                               "image": "images:debian/12/cloud", "disk": "20G", "cpus": 2})
+    assert result["actions"] == ["create"], result
+    what, body = client.writes[0]
+    assert what == "POST /instances" and body["type"] == "virtual-machine"
+    assert body["source"] == {"type": "image", "mode": "pull", "server": "https://images.linuxcontainers.org",
+                              "protocol": "simplestreams", "alias": "debian/12/cloud"}
+    assert body["devices"]["root"] == {"type": "disk", "path": "/", "pool": "default", "size": "20GiB"}
+
+
+def test_ports_refused_on_vms():
+    params = base_params(name="lxdi-vm2", type="virtual-machine", ports=["8080:80"])
+    with pytest.raises(lxd_instance.InputError, match="^ports: "):
+        lxd_instance.wanted_settings(params)
+
+
+# ---- containers: failures, clean-up, absent --------------------------------------------------------------
+def test_failed_start_deletes_the_new_instance(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-c1", "image": "debian/12"},
+                         fail={"PUT /instances/lxdi-c1/state start": "Failed to start"})
+    assert result["failed"] and "deleted again" in result["msg"]
+    assert "DELETE /instances/lxdi-c1" in [w for w, _ in client.writes]
+    assert "lxdi-c1" not in client.instances_by_name
+
+
+def test_shift_refused_by_the_daemon_is_explained(monkeypatch, capsys, tmp_path):
+    result, _client = run(monkeypatch, capsys, {"name": "lxdi-c1", "image": "debian/12", "mounts": [
+        {"source": str(tmp_path), "path": "/mnt", "shift": True}]},
+        fail={"POST /instances": "Failed creating instance: idmapping abilities are required but aren't supported"})
+    assert result["failed"] and "mounts[].shift" in result["msg"]
+
+
+def test_absent_on_ephemeral_tolerates_vanishing(monkeypatch, capsys):
+    inst = dict(fixture("container_running.json"), ephemeral=True)
+    gone = {"DELETE /instances/%s" % inst["name"]: ("not found", 404)}
+    result, client = run(monkeypatch, capsys, {"name": inst["name"], "state": "absent"}, instances=[inst], fail=gone)
+    assert result["changed"] and result["actions"] == ["stop", "delete"] and not result.get("failed")
+    assert [w for w, _ in client.writes][0] == "PUT /instances/%s/state stop" % inst["name"]
+    # any other error of the delete surfaces
+    other = {"DELETE /instances/%s" % inst["name"]: ("busy", 400)}
+    result, client = run(monkeypatch, capsys, {"name": inst["name"], "state": "absent"}, instances=[inst], fail=other)
+    assert result["failed"] and "busy" in result["msg"]
+
+
+def test_absent_missing_is_a_noop(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-none", "state": "absent"})
+    assert not result["changed"] and client.writes == [] and result["instance"]["state"] == "absent"
+
+
+def test_container_noop_from_recorded_answer(monkeypatch, capsys):
+    inst = fixture("container_running.json")
+    result, client = run(monkeypatch, capsys, {"name": inst["name"], "cpus": 1, "memory": "128MiB"},
+                         instances=[inst])
+    assert not result["changed"] and client.calls == 1
+    assert result["instance"]["ipv4"] == ["10.99.10.75"]
+
+
+def test_frozen_to_started_unfreezes(monkeypatch, capsys):
+    inst = dict(fixture("container_running.json"), status="Frozen")
+    result, _client = run(monkeypatch, capsys, {"name": inst["name"]}, instances=[inst])
+    assert result["actions"] == ["unfreeze"]
+
+
+def test_freeze_and_restart(monkeypatch, capsys):
+    inst = fixture("container_running.json")
+    result, _c = run(monkeypatch, capsys, {"name": inst["name"], "state": "frozen"}, instances=[inst])
+    assert result["actions"] == ["freeze"]
+    result, _c = run(monkeypatch, capsys, {"name": inst["name"], "state": "restarted"}, instances=[inst])
+    assert result["actions"] == ["stop", "start"]
+
+
+# ---- input errors: before any request ------------------------------------------------------------------
+def base_params(**kwargs):
+    params = {k: None for k in lxd_instance.argument_spec()}
+    params.update(state="started", config_mode="merge", wait_for="none", wait_timeout=300, verify=True,
+                  restart_on_change=False)
+    params.update(kwargs)
+    return params
+
+
+@pytest.mark.parametrize("kwargs, option", [
+    ({"name": "bad_name"}, "name"),
+    ({"name": "9lives"}, "name"),
+    ({"name": "a" * 64}, "name"),
+    ({"memory": "lots"}, "memory"),
+    ({"disk": "-1G"}, "disk"),
+    ({"cpus": 0}, "cpus"),
+    ({"cpus": 2, "config": {"limits.cpu": "4"}}, "config"),
+    ({"config": {"volatile.uuid": "x"}}, "config"),
+    ({"labels": {"a": "b"}, "config": {"user.label.c": "d"}}, "config"),
+    ({"ephemeral": True, "state": "stopped"}, "ephemeral"),
+    ({"wait_for": "agent", "type": "container"}, "wait_for"),
+    ({"wait_for": "ipv4", "state": "stopped"}, "wait_for"),
+    ({"wait_nic": "eth0"}, "wait_nic"),
+    ({"ports": ["80"]}, "ports[0]"),
+    ({"ports": ["70000:80"]}, "ports[0]"),
+    ({"devices": {"x": {"path": "/"}}}, "devices"),
+    ({"mounts": [{"source": "relative", "path": "/x"}]}, "mounts[0].source"),
+])
+def test_bad_input_names_the_option(kwargs, option):
+    params = base_params(name=kwargs.pop("name", "lxdi-ok"), **kwargs)
+    with pytest.raises(lxd_instance.InputError) as err:
+        lxd_instance.wanted_settings(params)
+    assert str(err.value).startswith(option + ":"), str(err.value)
+
+
+def test_unknown_remote_fails_before_any_request(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-c9", "image": "nowhere:debian/12"})
+    assert result["failed"] and result["msg"].startswith("image: unknown remote 'nowhere'")
+    assert client.writes == []
+
+
+# ---- planning ---------------------------------------------------------------------------------------------
+def test_replace_drops_unmanaged_keys_but_not_volatile():
+    inst = fixture("container_running.json")
+    inst["config"]["user.by-hand"] = "1"
+    inst["devices"] = {"hand": {"type": "disk", "source": "/srv", "path": "/srv"}}
+    wanted = lxd_instance.wanted_settings(base_params(name=inst["name"], cpus=1))
+    config, devices = lxd_instance.plan_settings(inst, wanted, "replace")
+    assert config == {"limits.cpu": "1"} and devices == {}
+    body = lxd_instance.put_body(inst, config, devices, ["default"], False)
+    assert body["config"]["volatile.base_image"] == inst["config"]["volatile.base_image"]
+    assert "user.by-hand" not in body["config"]
+
+
+def test_merge_keeps_hand_keys_and_same_size_spelling():
+    inst = fixture("container_running.json")
+    inst["config"]["limits.memory"] = "131072KiB"    # 128 MiB written another way: no change
+    wanted = lxd_instance.wanted_settings(base_params(name=inst["name"], memory="128MiB"))
+    config, _devices = lxd_instance.plan_settings(inst, wanted, "merge")
+    assert config["limits.memory"] == "131072KiB"
+
+
+def test_mounts_option_owns_host_dir_disks_only(tmp_path):
+    inst = fixture("container_running.json")
+    inst["devices"] = {"old": {"type": "disk", "source": "/old", "path": "/old"},
+                       "root": {"type": "disk", "path": "/", "pool": "default"},
+                       "gpu": {"type": "gpu"}}
+    wanted = lxd_instance.wanted_settings(base_params(name=inst["name"], mounts=[
+        {"source": str(tmp_path), "path": "/data/", "readonly": True}]))
+    _config, devices = lxd_instance.plan_settings(inst, wanted, "merge")
+    assert sorted(devices) == ["gpu", "mount-data", "root"]
+    assert devices["mount-data"] == {"type": "disk", "source": str(tmp_path), "path": "/data", "readonly": "true"}
+
+
+def test_cloud_init_outcomes():
+    assert lxd_instance.cloud_init_outcome(0, "status: done\n", "")[0] == "done"
+    assert lxd_instance.cloud_init_outcome(2, "status: done\n", "")[0] == "degraded"
+    assert lxd_instance.cloud_init_outcome(1, "status: error\n", "")[0] == "error"
+    assert lxd_instance.cloud_init_outcome(127, "", "cloud-init: not found")[0] == "missing"
+    assert lxd_instance.cloud_init_outcome(0, "status: disabled\n", "")[0] == "disabled"
