@@ -107,7 +107,7 @@ def test_create_idempotent_check_and_diff(env):
     assert predicted["changed"] and predicted["actions"] == ["launch", "labels"] and info("mpi-u1") is None
     created = run_module(env, diff=True, **args)
     assert created["changed"] and created["actions"] == predicted["actions"]
-    assert created["diff"]["after"]["state"] == predicted["diff"]["after"]["state"] == "running"
+    assert created["diff"] == predicted["diff"] and created["diff"]["after"]["state"] == "running"
     inst = created["instance"]
     assert (inst["state"], inst["cpus"], inst["memory"], inst["disk"], inst["image"]) == (
         "running", 2, 1536 * 1024 ** 2, 6 * 1024 ** 3, "22.04 LTS")
@@ -128,6 +128,7 @@ def test_mounts_reconciled(env):
     predicted = run_module(env, check=True, name="mpi-u2", mounts=wanted)
     result = run_module(env, name="mpi-u2", mounts=wanted)
     assert result["actions"] == predicted["actions"] == ["umount /b", "umount /a", "mount /a", "mount /c"]
+    assert result["diff"] == predicted["diff"] and result["diff"]["before"] != result["diff"]["after"]
     mounts = info("mpi-u2")["mounts"]
     assert sorted(mounts) == ["/a", "/c"] and mounts["/a"]["source_path"] == other
     assert mounts["/c"]["uid_mappings"] == ["1000:1000"]
