@@ -228,7 +228,7 @@ def list_job(job):
 
 def _first_address(addresses):
     for address in addresses or []:
-        address = str(address).split("/")[0]
+        address = str(address).split("/", maxsplit=1)[0]
         if address and not address.startswith("127."):
             return address
     return None

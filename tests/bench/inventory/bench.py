@@ -59,8 +59,8 @@ def create(count):
         if len(rows) >= count and all(r.split(",", 1)[1].strip() for r in rows):
             break
         time.sleep(2)
-    print("created %d containers (%d already there) in %.0fs" % (len(todo), count - len(todo),
-                                                               time.monotonic() - started))
+    took = time.monotonic() - started
+    print("created %d containers (%d already there) in %.0fs" % (len(todo), count - len(todo), took))
 
 
 def wait(proc):
@@ -92,7 +92,7 @@ class CountingProxy(threading.Thread):
     def run(self):
         while True:
             try:
-                client, _ = self.server.accept()
+                client = self.server.accept()[0]
             except OSError:
                 return
             upstream = socket.socket(socket.AF_UNIX)
