@@ -14,8 +14,8 @@ description:
   - Creates, changes, starts, stops and removes a QEMU virtual machine (a libvirt domain) from a cloud image.
   - The image (a local file, or an http(s) URL with a checksum) is downloaded once into a cache and never
     modified; every VM gets a small qcow2 overlay backed by it, and a NoCloud seed ISO with its cloud-init data.
-  - Idempotent: a defined domain is compared only on the settings this module manages (never on the defaults
-    libvirt fills in), so the second run reports no change. Check mode and diff mode are supported.
+  - "Idempotent: a defined domain is compared only on the settings this module manages (never on the defaults
+    libvirt fills in), so the second run reports no change. Check mode and diff mode are supported."
   - Files of a VM live in O(pool_dir)/NAME/ (C(disk.qcow2) and C(seed.iso), both mode 0600).
     O(state=absent) removes the domain and these files, never the base image and never a mounted host dir.
 author:
@@ -38,7 +38,7 @@ options:
     default: started
   image:
     description:
-      - The base image: an absolute path of a local qcow2 or raw image, or an http(s) URL of one (then O(checksum)
+      - The base image, an absolute path of a local qcow2 or raw image, or an http(s) URL of one (then O(checksum)
         is required). A URL is downloaded once into O(cache_dir), atomically (into a temporary file, renamed into
         place only after the checksum matched), so a partial download is never used.
       - Required to create a VM. The base image is never written to (each VM has an overlay backed by it) and
@@ -59,7 +59,7 @@ options:
     default: /var/lib/libvirt/images/workstation-vms
   kernel:
     description:
-      - Direct kernel boot (as NixOS microvm or build-vm do): a kernel on the host to boot instead of the
+      - Direct kernel boot (as NixOS microvm or build-vm do), a kernel on the host to boot instead of the
         image's boot loader. Needed for images without a boot loader (a bare file system on V(/dev/vda)).
     type: path
   initrd:
@@ -88,7 +88,7 @@ options:
     type: str
   port_forwards:
     description:
-      - With O(network=user) only: host ports forwarded to guest ports.
+      - Host ports forwarded to guest ports, with O(network=user) only.
     type: list
     elements: dict
     suboptions:
@@ -170,7 +170,7 @@ options:
 notes:
   - Bad input fails before anything is defined. A failed creation removes the overlay, seed and definition it made.
   - Changing O(cloud_init) on an existing VM rewrites its seed; cloud-init applies it only to a fresh instance
-    (for a stateless VM: at the next boot). Pass O(cloud_init) on every run: the seed is compared with it.
+    (for a stateless VM, at the next boot). Pass O(cloud_init) on every run, the seed is compared with it.
   - O(disk) only grows (a running VM is grown live); it cannot be smaller than the image.
 """
 
@@ -544,11 +544,16 @@ class QemuVm:
         before["autostart"] = cur_auto
         after["autostart"] = cur_auto if p["autostart"] is None else p["autostart"]
         changed = changed_keys(before, after)
+        running = dom.isActive()
+        # Settings defined earlier without a restart: the running VM still has the old ones.
+        pending = self.pending_keys(dom, before) if running else []
+        restart_pending = bool(pending) and p["restart_on_change"] and p["state"] in ("present", "started", "paused")
+        if restart_pending:
+            after["restarted"] = True
         result["diff"] = make_diff(before, after, o["name"])
-        if not changed:
+        if not changed and not restart_pending:
             return dom, False
         result["changed"] = True
-        running = dom.isActive()
         if "cloud_init" in changed:
             self.act("write seed", cloudinit.write_seed_iso, cur["seed"], *seed)
         if "disk" in changed:
@@ -564,7 +569,7 @@ class QemuVm:
         if "autostart" in changed:
             self.act("autostart %s" % ("on" if after["autostart"] else "off"), self.client.call, "autostart",
                      dom.setAutostart, int(after["autostart"]))
-        restart = [k for k in changed if k in RESTART_KEYS]
+        restart = sorted(set(k for k in changed if k in RESTART_KEYS) | set(pending))
         if restart and running and p["state"] in ("present", "started", "paused"):
             if p["restart_on_change"]:
                 self.restart(dom, want)
@@ -573,6 +578,10 @@ class QemuVm:
                                      "start (set restart_on_change=true to restart now)"
                                      % (", ".join(restart), o["name"]))
         return dom, True
+
+    def pending_keys(self, dom, persistent):
+        live = lv.managed_from_xml(self.client.xml(dom))
+        return [k for k in RESTART_KEYS if live[k] != persistent[k]]
 
     def set_live_metadata(self, dom):
         import xml.etree.ElementTree as ET  # pylint: disable=import-outside-toplevel
