@@ -916,3 +916,133 @@ def delete_snapshot(dom, snap):
         snap.delete(0)
     except libvirt.libvirtError as exc:
         raise LibvirtError("deleting snapshot %s of %s failed: %s" % (snap.getName(), dom.name(), exc))
+
+
+# ---------------------------------------------------------------- snapshots (qemu_snapshot)
+SNAPSHOT_MODES = ("auto", "internal", "external")
+# libvirt reverts (9.9) and deletes (9.7) external snapshots only from these versions on.
+EXTERNAL_REVERT_VERSION = 9009000
+EXTERNAL_DELETE_VERSION = 9007000
+
+
+def snapshot_disks(xml_text):
+    """The domain's disks as dicts: dev, device (disk/cdrom), file, format, readonly, transient."""
+    disks = []
+    for disk in ET.fromstring(xml_text).findall("./devices/disk"):
+        target, source, driver = disk.find("target"), disk.find("source"), disk.find("driver")
+        disks.append({
+            "dev": target.get("dev") if target is not None else None,
+            "device": disk.get("device", "disk"),
+            "file": source.get("file") if source is not None else None,
+            "format": driver.get("type") if driver is not None else None,
+            "readonly": disk.find("readonly") is not None or disk.get("device") == "cdrom",
+            "transient": disk.find("transient") is not None,
+        })
+    return disks
+
+
+def snapshot_mode(mode, running, disks):
+    """"internal" or "external" for `mode` (auto/internal/external) and the domain's disks; raises InputError.
+
+    auto: internal whenever every writable disk is qcow2 (a stopped VM gets a disk snapshot, a running one a
+    checkpoint of disks + memory that libvirt reverts live); external disk-only otherwise."""
+    writable = [d for d in disks if not d["readonly"]]
+    if any(d["transient"] for d in writable):
+        raise InputError("instance: the VM is stateless (its root disk is <transient/>, thrown away at every stop): "
+                         "there is nothing to snapshot")
+    if not writable:
+        raise InputError("instance: the VM has no writable disk to snapshot")
+    all_qcow2 = all(d["format"] == "qcow2" for d in writable)
+    if mode == "internal" and not all_qcow2:
+        raise InputError("mode: internal snapshots need qcow2 disks; %s is %s"
+                         % next((d["dev"], d["format"]) for d in writable if d["format"] != "qcow2"))
+    if mode == "auto":
+        return "internal" if all_qcow2 else "external"
+    return mode
+
+
+def snapshot_xml(name, description, mode, running, disks):
+    """<domainsnapshot> for snapshotCreateXML. External files go next to each disk: <disk>.<snapshot>."""
+    root = ET.Element("domainsnapshot")
+    _sub(root, "name", name)
+    if description:
+        _sub(root, "description", description)
+    if mode == "external" or not running:
+        _sub(root, "memory", snapshot="no")
+    disks_el = _sub(root, "disks")
+    for disk in disks:
+        if disk["readonly"] or not disk["file"]:
+            _sub(disks_el, "disk", name=disk["dev"], snapshot="no")
+        elif mode == "external":
+            disk_el = _sub(disks_el, "disk", name=disk["dev"], snapshot="external")
+            _sub(disk_el, "driver", type="qcow2")
+            _sub(disk_el, "source", file="%s.%s" % (re.sub(r"\.qcow2$", "", disk["file"]), name))
+        else:
+            _sub(disks_el, "disk", name=disk["dev"], snapshot="internal")
+    return ET.tostring(root, encoding="unicode")
+
+
+def parse_snapshot_xml(xml_text):
+    """name, description, created (epoch seconds), state, kind (internal/external), memory, parent, files."""
+    root = ET.fromstring(xml_text)
+    disks = root.findall("./disks/disk")
+    external = [d for d in disks if d.get("snapshot") == "external"]
+    memory = root.find("memory")
+    parent = root.find("./parent/name")
+    return {
+        "name": _text(root, "name"),
+        "description": _text(root, "description") or "",
+        "created": int(_text(root, "creationTime") or 0) or None,
+        "state": _text(root, "state") or "",
+        "kind": "external" if external else "internal",
+        "memory": memory is not None and memory.get("snapshot") not in (None, "no"),
+        "parent": parent.text if parent is not None else "",
+        "files": {d.get("name"): d.find("source").get("file") for d in external if d.find("source") is not None},
+    }
+
+
+def list_snapshots(dom):
+    """[(virDomainSnapshot, parse_snapshot_xml dict)], oldest first."""
+    try:
+        found = [(snap, parse_snapshot_xml(snap.getXMLDesc(0))) for snap in dom.listAllSnapshots(0)]
+    except libvirt.libvirtError as exc:
+        raise LibvirtError("listing the snapshots of %s failed: %s" % (dom.name(), exc))
+    return sorted(found, key=lambda item: (item[1]["created"] or 0, item[1]["name"]))
+
+
+def create_snapshot(dom, xml_text, mode, running):
+    """Take the snapshot; an external one of a running VM is disk-only and atomic, quiesced when the agent answers."""
+    flags = 0
+    if mode == "external":
+        flags = libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC
+        if running:
+            try:
+                return dom.snapshotCreateXML(xml_text, flags | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE)
+            except libvirt.libvirtError:
+                pass  # no guest agent: a crash-consistent snapshot
+    try:
+        return dom.snapshotCreateXML(xml_text, flags)
+    except libvirt.libvirtError as exc:
+        raise LibvirtError("taking snapshot of %s failed: %s" % (dom.name(), exc))
+
+
+def library_version(conn):
+    try:
+        return conn.getLibVersion()
+    except libvirt.libvirtError:
+        return 0
+
+
+def revert_snapshot(dom, snap, start=False):
+    flags = libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING if start else 0
+    try:
+        dom.revertToSnapshot(snap, flags)
+    except libvirt.libvirtError as exc:
+        raise LibvirtError("restoring snapshot %s of %s failed: %s" % (snap.getName(), dom.name(), exc))
+
+
+def delete_snapshot(dom, snap):
+    try:
+        snap.delete(0)
+    except libvirt.libvirtError as exc:
+        raise LibvirtError("deleting snapshot %s of %s failed: %s" % (snap.getName(), dom.name(), exc))

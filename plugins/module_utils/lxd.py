@@ -570,3 +570,40 @@ def needs_restart(itype, key=None, device=None):
     if device is not None:
         return False
     return key.startswith(CONTAINER_RESTART_PREFIXES)
+
+
+# ---- snapshots (lxd_snapshot) ------------------------------------------------------------------------
+NO_EXPIRY = "0001-01-01T00:00:00Z"
+
+
+def _snapshots_path(instance, snap=None):
+    path = "/instances/%s/snapshots" % quote(instance, safe="")
+    return path + ("/%s" % quote(snap, safe="") if snap else "")
+
+
+def list_snapshots(client, instance):
+    """The instance's snapshots (full objects, oldest first); raises LxdError 404 when the instance is missing."""
+    snaps = client.request("GET", _snapshots_path(instance), params={"recursion": 1})["metadata"] or []
+    return sorted(snaps, key=lambda s: (s.get("created_at") or "", s.get("name") or ""))
+
+
+def take_snapshot(client, instance, snap, stateful=False, expires_at=None, timeout=None):
+    body = {"name": snap, "stateful": bool(stateful)}
+    if expires_at:
+        body["expires_at"] = expires_at
+    return client.request("POST", _snapshots_path(instance), body, timeout=timeout)
+
+
+def delete_snapshot(client, instance, snap, timeout=None):
+    return client.request("DELETE", _snapshots_path(instance, snap), timeout=timeout)
+
+
+def restore_snapshot(client, instance, snap, stateful=False, timeout=None):
+    """PUT /instances/<name> {"restore": snap}: the instance (its root disk, config, devices) goes back."""
+    return client.request("PUT", "/instances/%s" % quote(instance, safe=""), {"restore": snap, "stateful": stateful},
+                          timeout=timeout)
+
+
+def snapshot_short_name(snap):
+    """LXD names a snapshot "<instance>/<snap>" in some answers and "<snap>" in others."""
+    return (snap.get("name") or "").rsplit("/", 1)[-1]

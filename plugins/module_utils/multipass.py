@@ -35,8 +35,9 @@ STATES = {
 # What each driver cannot do (Multipass "Driver" docs; the daemon answers "The <feature> feature is not
 # implemented on this backend."). Drivers not listed are not restricted here.
 DRIVER_LACKS = {
-    "libvirt": {"native mounts": "mount type native", "networks": "extra networks (networks, bridged)"},
-    "lxd": {"suspend": "state suspended"},
+    "libvirt": {"native mounts": "mount type native", "networks": "extra networks (networks, bridged)",
+                "snapshots": "snapshots"},
+    "lxd": {"suspend": "state suspended", "snapshots": "snapshots"},
 }
 
 
@@ -360,6 +361,30 @@ class MultipassCli:
 
     def umount(self, name, target):
         self.call("umount", "%s:%s" % (name, target))
+
+    # -- snapshots (multipass_snapshot); Multipass takes and restores them only on a stopped instance
+
+    def snapshots(self, name):
+        """(instance info, {snapshot: details}) from ONE `info --snapshots` call; (None, {}) when it does not exist."""
+        try:
+            info = (self.json("info", "--snapshots", name).get("info") or {}).get(name)
+        except NotFound:
+            return None, {}
+        if info is None:
+            return None, {}
+        return info, dict(info.get("snapshots") or {})
+
+    def take_snapshot(self, name, snap, comment=None):
+        args = ["snapshot", "--name", snap]
+        if comment:
+            args += ["--comment", comment]
+        return self.call(*(args + [name]))
+
+    def restore_snapshot(self, name, snap):
+        return self.call("restore", "--destructive", "%s.%s" % (name, snap))
+
+    def delete_snapshot(self, name, snap):
+        return self.call("delete", "--purge", "%s.%s" % (name, snap))
 
     def exec_(self, name, argv, ok_rcs=(0,)):
         return self.call(*(["exec", "--no-map-working-directory", name, "--"] + list(argv)), ok_rcs=ok_rcs)

@@ -5,7 +5,8 @@
 """A fake `multipass` CLI for tests, following shared/multipass-cli-spec.md (Multipass 1.16.3, main/1.17 on demand).
 
 State lives in the directory named by MULTIPASS_FAKE_STATE (default ~/.cache/multipass-fake): `state.json`
-plus one directory per instance, `instances/<name>/rootfs`, that stands for the instance's file system.
+plus one directory per instance, `instances/<name>/rootfs`, that stands for the instance's file system; a snapshot
+keeps a copy of it in `instances/<name>/snapshots/<snapshot>`, which a restore puts back.
 
 Environment:
   MULTIPASS_FAKE_STATE     state directory
@@ -206,6 +207,10 @@ class State:
 
     def rootfs(self, name):
         return os.path.join(self.root, "instances", name, "rootfs")
+
+    def snapshot_fs(self, name, snap):
+        """The copy of the rootfs a snapshot keeps (a real snapshot keeps the disk)."""
+        return os.path.join(self.root, "instances", name, "snapshots", snap)
 
     def driver(self):
         return self.settings.get("local.driver", "qemu")
@@ -713,6 +718,7 @@ class Fake:
         for item in snaps:
             name, _dot, snap = item.partition(".")
             self.instance(name)["snapshots"].pop(snap)
+            shutil.rmtree(self.state.snapshot_fs(name, snap), ignore_errors=True)
         for name in names:
             if args.get("purge"):
                 self.purge_one(name)
@@ -853,6 +859,10 @@ class Fake:
             "memory": inst["memory"], "disk": inst["disk"], "mounts": json.loads(json.dumps(inst["mounts"])),
             "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
         inst["head"] = snap
+        saved = self.state.snapshot_fs(name, snap)
+        shutil.rmtree(saved, ignore_errors=True)
+        if os.path.isdir(self.state.rootfs(name)):
+            shutil.copytree(self.state.rootfs(name), saved, symlinks=True)
         self.spin("Taking snapshot")
         self.out.write("Snapshot taken: %s.%s\n" % (name, snap))
 
@@ -877,6 +887,9 @@ class Fake:
         saved = inst["snapshots"][snap]
         inst.update(cpus=saved["cpus"], memory=saved["memory"], disk=saved["disk"],
                     mounts=json.loads(json.dumps(saved["mounts"])), head=snap)
+        if os.path.isdir(self.state.snapshot_fs(name, snap)):
+            shutil.rmtree(self.state.rootfs(name), ignore_errors=True)
+            shutil.copytree(self.state.snapshot_fs(name, snap), self.state.rootfs(name), symlinks=True)
         self.spin("Restoring snapshot")
         self.out.write("Snapshot restored: %s.%s\n" % (name, snap))
 

@@ -455,6 +455,21 @@ def test_snapshots(mp):
     assert spinner_free(mp("restore", "-d", "snap.snapshot1")[1]) == "Snapshot restored: snap.snapshot1\n"
 
 
+def test_snapshot_keeps_and_restores_the_files(mp):
+    mp("launch", "-n", "fs")
+    home = mp.state / "instances" / "fs" / "rootfs" / "home" / "ubuntu"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "f").write_text("original")
+    mp("stop", "fs")
+    assert mp("snapshot", "fs", "-n", "s1")[0] == 0
+    (home / "f").write_text("changed")
+    (home / "new").write_text("x")
+    assert mp("restore", "--destructive", "fs.s1")[0] == 0
+    assert (home / "f").read_text() == "original" and not (home / "new").exists()
+    assert mp("delete", "--purge", "fs.s1") == (0, "", "")
+    assert not (mp.state / "instances" / "fs" / "snapshots" / "s1").exists()
+
+
 def test_exec(mp):
     mp("launch", "-n", "ex")
     mp("stop", "ex")
