@@ -594,8 +594,8 @@ def remove_vm_files(vm_dir):
     if not vm_dir or not os.path.isdir(vm_dir):
         return removed
     for entry in sorted(os.listdir(vm_dir)):
-        if entry in (OVERLAY_NAME, SEED_NAME, KEEPER_PID, CONSOLE_LOG) or entry.startswith((OVERLAY_NAME + ".TRANSIENT",
-                                                                              ".seed-")):
+        ours = entry in (OVERLAY_NAME, SEED_NAME, KEEPER_PID, CONSOLE_LOG)
+        if ours or entry.startswith((OVERLAY_NAME + ".TRANSIENT", ".seed-")):
             os.unlink(os.path.join(vm_dir, entry))
             removed.append(entry)
     try:

@@ -18,16 +18,17 @@ description:
     libvirt fills in), so the second run reports no change. Check mode and diff mode are supported."
   - Files of a VM live in O(pool_dir)/NAME/ (C(disk.qcow2) and C(seed.iso), both mode 0600).
     O(state=absent) removes the domain and these files, never the base image and never a mounted host dir.
-author:
-  - workstation.vms contributors
+author: workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.instance
   - workstation.vms.libvirt
 attributes:
   check_mode:
     support: full
+    description: Predicts the same C(changed), RV(diff) and RV(actions) as a real run, and changes nothing.
   diff_mode:
     support: full
+    description: RV(diff) shows the managed settings before and after.
 options:
   state:
     description:
@@ -225,31 +226,101 @@ instance:
   returned: always
   type: dict
   contains:
-    name: {description: Domain name., type: str, returned: success}
-    backend: {description: Always V(libvirt)., type: str, returned: success}
-    type: {description: Always V(vm)., type: str, returned: success}
-    state: {description: running, paused, stopped, ... as libvirt reports it., type: str, returned: success}
-    ipv4: {description: IPv4 addresses (DHCP lease or guest agent)., type: list, elements: str, returned: success}
-    ipv6: {description: IPv6 addresses (guest agent)., type: list, elements: str, returned: success}
-    image: {description: The image the overlay is backed by (path or URL as given)., type: str, returned: success}
-    cpus: {description: Virtual CPUs., type: int, returned: success}
-    memory: {description: Memory, e.g. V(1GiB)., type: str, returned: success}
-    disk: {description: Virtual size of the overlay, e.g. V(3GiB)., type: str, returned: success}
-    mounts: {description: Host dirs shown in the guest (source, path, readonly)., type: list, elements: dict,
-             returned: success}
-    labels: {description: Labels from the domain metadata., type: dict, returned: success}
-    mac: {description: MAC address of the network interface., type: str, returned: success}
-    network: {description: V(network:NAME), V(bridge:NAME) or V(user)., type: str, returned: success}
-    stateless: {description: Whether root changes are thrown away at shutdown., type: bool, returned: success}
-    accel: {description: Domain type, V(kvm) or V(qemu) (TCG)., type: str, returned: success}
-    console: {description: V(spice://127.0.0.1:PORT) or V(vnc://...) while running with graphics, else null.,
-              type: str, returned: success}
-    overlay: {description: Path of the VM's qcow2 overlay., type: str, returned: success}
-    seed: {description: Path of the NoCloud seed ISO., type: str, returned: success}
-    autostart: {description: Whether libvirtd starts it at boot., type: bool, returned: success}
-    pending_restart: {description: The definition differs from the running VM until it is restarted.,
-                      type: bool, returned: success}
-    ssh: {description: Where SSH is reached (host, port); null when unknown., type: dict, returned: success}
+    name:
+      description: "Domain name."
+      type: str
+      returned: success
+    backend:
+      description: "Always V(libvirt)."
+      type: str
+      returned: success
+    type:
+      description: "Always V(vm)."
+      type: str
+      returned: success
+    state:
+      description: "V(running), V(paused), V(stopped), and so on, as libvirt reports it."
+      type: str
+      returned: success
+    ipv4:
+      description: "IPv4 addresses (DHCP lease or guest agent)."
+      type: list
+      returned: success
+      elements: str
+    ipv6:
+      description: "IPv6 addresses (guest agent)."
+      type: list
+      returned: success
+      elements: str
+    image:
+      description: "The image the overlay is backed by (path or URL as given)."
+      type: str
+      returned: success
+    cpus:
+      description: "Virtual CPUs."
+      type: int
+      returned: success
+    memory:
+      description: "Memory, for example V(1GiB)."
+      type: str
+      returned: success
+    disk:
+      description: "Virtual size of the overlay, for example V(3GiB)."
+      type: str
+      returned: success
+    mounts:
+      description: "Host dirs shown in the guest (source, path, readonly)."
+      type: list
+      returned: success
+      elements: dict
+    labels:
+      description: "Labels from the domain metadata."
+      type: dict
+      returned: success
+    mac:
+      description: "MAC address of the network interface."
+      type: str
+      returned: success
+    network:
+      description: "V(network:NAME), V(bridge:NAME) or V(user)."
+      type: str
+      returned: success
+    stateless:
+      description: "Whether root changes are thrown away at shutdown."
+      type: bool
+      returned: success
+    accel:
+      description: "Domain type, V(kvm) or V(qemu) (TCG)."
+      type: str
+      returned: success
+    console:
+      description: "V(spice://127.0.0.1:PORT) or V(vnc://...) while running with graphics, else null."
+      type: str
+      returned: success
+    overlay:
+      description: "Path of the VM's qcow2 overlay."
+      type: str
+      returned: success
+    seed:
+      description: "Path of the NoCloud seed ISO."
+      type: str
+      returned: success
+    autostart:
+      description: "Whether libvirtd starts it at boot."
+      type: bool
+      returned: success
+    pending_restart:
+      description: "The definition differs from the running VM until it is restarted."
+      type: bool
+      returned: success
+    ssh:
+      description: "Where SSH is reached (host and port), null when unknown."
+      type: dict
+      returned: success
+    uri:
+      description: "The libvirt connection URI."
+      type: str
+      returned: success
 actions:
   description: What was done (or, in check mode, would be done), in order.
   returned: always
