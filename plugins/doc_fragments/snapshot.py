@@ -26,7 +26,7 @@ options:
       - V(present) takes the snapshot unless one of that name exists already (an existing snapshot is never
         retaken or changed).
       - V(absent) deletes the snapshot if it exists.
-      - V(restored) puts the instance back to the snapshot. This is an action, like a service's V(restarted):
+      - V(restored) puts the instance back to the snapshot. This is an action, like a service's V(restarted);
         it reports a change every time it runs. A restore of a snapshot that does not exist fails before
         anything is changed, naming the snapshots that do exist.
     type: str

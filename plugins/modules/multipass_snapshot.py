@@ -16,7 +16,7 @@ description:
     <instance>.<snapshot>), and returns the instance's snapshots (C(multipass info --snapshots)).
   - Same options and return values as M(workstation.vms.lxd_snapshot) and M(workstation.vms.qemu_snapshot).
   - Multipass takes and restores snapshots only of a stopped instance. When the instance is running the module fails
-    and says so, unless O(allow_restart=true): then it stops the instance, acts, and starts it again.
+    and says so, unless O(allow_restart=true); then it stops the instance, acts, and starts it again.
   - The C(qemu) driver has snapshots; with C(libvirt) or C(lxd) (C(multipass get local.driver)) the module fails
     before anything is changed.
   - Multipass has no snapshot expiry. O(expires) is kept as the last line of the snapshot's comment,
