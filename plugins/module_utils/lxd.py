@@ -146,7 +146,7 @@ class LxdClient:
                                                          context=self._ssl_context())
                 self._conn.connect()
                 if self.server_cert:
-                    with open(self.server_cert) as handle:
+                    with open(self.server_cert, encoding="utf-8") as handle:
                         wanted = cert_fingerprint(handle.read())
                     seen = cert_fingerprint(self._conn.sock.getpeercert(binary_form=True))
                     if seen != wanted:
@@ -200,15 +200,37 @@ class LxdClient:
             except ImportError:
                 raise LxdError("the Python library pylxd is required to change instances; pip install pylxd")
             cert = (self.client_cert, self.client_key) if self.client_cert else None
-            verify = self.server_cert or self.verify
             endpoint = self.url or self.socket
             try:
-                self._pylxd = pylxd.Client(endpoint=endpoint, cert=cert, verify=verify, project=self.project,
-                                           timeout=self.timeout)
+                session = self._tls_session(cert) if self.url else None
+                self._pylxd = pylxd.Client(endpoint=endpoint, cert=cert, verify=self.verify, project=self.project,
+                                           timeout=self.timeout, session=session)
             except Exception as exc:  # pylint: disable=broad-except
                 raise LxdError("cannot connect to %s: %s" % (endpoint, exc))
             self.calls += 1  # pylxd asks GET /1.0 when it connects
         return self._pylxd.api
+
+    def _tls_session(self, cert):
+        """pylxd's requests session, checking the server as the reads do: the pinned certificate exactly, or
+        the system CAs, or nothing (verify=false). $REQUESTS_CA_BUNDLE must not turn checks back on."""
+        import requests  # pylint: disable=import-outside-toplevel
+        from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
+        session = requests.Session()
+        session.cert = cert
+        if self.server_cert:
+            with open(self.server_cert, encoding="utf-8") as handle:
+                fingerprint = cert_fingerprint(handle.read())
+
+            class PinnedAdapter(HTTPAdapter):
+                def init_poolmanager(self, *args, **kwargs):
+                    kwargs.update(assert_fingerprint=fingerprint, cert_reqs="CERT_NONE", assert_hostname=False)
+                    super().init_poolmanager(*args, **kwargs)
+
+            session.mount("https://", PinnedAdapter())
+        if self.server_cert or not self.verify:
+            session.verify = False
+            session.trust_env = False
+        return session
 
     def _write(self, method, path, body=None, params=None, wait=True, timeout=None):
         """POST/PUT/PATCH/DELETE through pylxd; waits for the operation LXD starts, returns its metadata."""
@@ -255,8 +277,8 @@ class LxdClient:
             if meta["status_code"] >= 400:
                 raise LxdError("%s: %s" % (meta.get("description", "operation"), meta.get("err") or meta["status"]))
             if time.monotonic() >= deadline:
-                raise LxdError("%s: still %s after %ss" % (meta.get("description", "operation"), meta["status"],
-                                                          timeout))
+                what = meta.get("description", "operation")
+                raise LxdError("%s: still %s after %ss" % (what, meta["status"], timeout))
 
     def request(self, method, path, body=None, params=None, **kwargs):
         """One API call: GET over the standard library, anything else through pylxd. Retries once after
@@ -281,7 +303,7 @@ class LxdClient:
         """Add our client certificate to the server's trust store with the one-time `trust_token`."""
         if not self.client_cert:
             raise InputError("trust_token: needs client_cert and client_key (the certificate to register)")
-        with open(self.client_cert) as handle:
+        with open(self.client_cert, encoding="utf-8") as handle:
             der = ssl.PEM_cert_to_DER_cert(handle.read())
         body = {"type": "client", "certificate": base64.b64encode(der).decode("ascii"), "trust_token": self.trust_token}
         self.registered = True
@@ -437,7 +459,7 @@ def instance_summary(inst):
         profiles=list(inst.get("profiles") or []), ephemeral=bool(inst.get("ephemeral")))
 
 
-def image_source(image, itype="container", remotes=None):
+def image_source(image, remotes=None):
     """The `source` of POST /1.0/instances for `image`; a local alias/fingerprint is marked `local: True`.
 
     image: 'remote:alias', 'alias', 'fingerprint' or a dict (server, protocol, alias or fingerprint)."""

@@ -506,7 +506,7 @@ class Runner:
         itype = params["type"] or "container"
         if params["image"] is None:
             raise InputError("image: required to create instance '%s'" % self.name)
-        source = lxd.image_source(params["image"], itype, params["remotes"])
+        source = lxd.image_source(params["image"], params["remotes"])
         if source.get("local"):
             source = lxd.resolve_local_image(self.client, source, itype)
         current = {"config": {}, "devices": {}}
@@ -585,8 +585,9 @@ class Runner:
             if pending:
                 self.warnings.append("%s: %s changed but take(s) effect only after a restart; not applied "
                                      "(set restart_on_change: true)" % (self.name, ", ".join(pending)))
-        changes = (live_config != cur_config or live_devices != cur_devices
-                   or list(profiles) != list(current.get("profiles") or []) or ephemeral != bool(current.get("ephemeral")))
+        changes = any((live_config != cur_config, live_devices != cur_devices,
+                       list(profiles) != list(current.get("profiles") or []),
+                       ephemeral != bool(current.get("ephemeral"))))
         end = {"started": "running", "restarted": "running", "stopped": "stopped", "frozen": "frozen"}.get(target, status)
         before = view(cur_config, cur_devices, current.get("profiles") or [], current.get("ephemeral"), status)
         after = view(live_config, live_devices, profiles, ephemeral, end)
@@ -758,6 +759,8 @@ def main():
         else:
             before, after = runner.converge(current)
         result.update(runner.result_extra)
+        if client.registered:
+            runner.actions.insert(0, "register client certificate")
         result["actions"] = runner.actions
         result["changed"] = bool(runner.actions)
         if module._diff:
