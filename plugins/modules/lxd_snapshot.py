@@ -34,10 +34,6 @@ options:
       - Seconds to wait for LXD to finish taking, restoring or deleting the snapshot.
     type: int
     default: 120
-attributes:
-  platform:
-    support: full
-    platforms: posix
 notes:
   - A restore puts back the root disk and the configuration the instance had when the snapshot was taken. A running
     container keeps running (LXD restarts it); with a stateful snapshot its processes come back too.
@@ -65,25 +61,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 snapshot:
-  description: The snapshot named O(name) after the run; empty when it does not exist (O(state=absent)).
+  description:
+    - The snapshot named O(name) after the run; empty when it does not exist (O(state=absent)).
+    - Keys on every backend, C(name), C(created) (UTC, ISO-8601; null in check mode for a snapshot not taken yet),
+      C(comment), C(expires) (UTC, ISO-8601, or null) and C(expired) (bool), then those listed here.
   returned: success
   type: dict
   contains:
-    name:
-      description: Snapshot name.
-      type: str
-    created:
-      description: When it was taken (UTC, ISO-8601); null in check mode for a snapshot not taken yet.
-      type: str
-    comment:
-      description: Its comment (always empty on LXD 5.0).
-      type: str
-    expires:
-      description: Expiry (UTC, ISO-8601) or null.
-      type: str
-    expired:
-      description: Whether O(expires) lies in the past.
-      type: bool
     stateful:
       description: Whether the memory state was saved too.
       type: bool

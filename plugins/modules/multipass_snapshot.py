@@ -39,10 +39,6 @@ options:
       - The C(multipass) command to run (a name on E(PATH) or a path).
     type: str
     default: multipass
-attributes:
-  platform:
-    support: full
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -64,25 +60,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 snapshot:
-  description: The snapshot named O(name) after the run; empty when it does not exist.
+  description:
+    - The snapshot named O(name) after the run; empty when it does not exist.
+    - Keys on every backend, C(name), C(created) (UTC, ISO-8601; null in check mode for a snapshot not taken yet),
+      C(comment), C(expires) (UTC, ISO-8601, or null) and C(expired) (bool), then those listed here.
   returned: success
   type: dict
   contains:
-    name:
-      description: Snapshot name.
-      type: str
-    created:
-      description: When it was taken (UTC, ISO-8601); null in check mode for a snapshot not taken yet.
-      type: str
-    comment:
-      description: Its comment, without the expiry line.
-      type: str
-    expires:
-      description: Expiry (UTC, ISO-8601) or null.
-      type: str
-    expired:
-      description: Whether the expiry lies in the past.
-      type: bool
     parent:
       description: The snapshot this one was taken on top of (empty for the first).
       type: str
