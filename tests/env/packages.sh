@@ -11,7 +11,7 @@ PKGS=(
   # image building without loop devices
   debootstrap e2fsprogs qemu-utils
   # guest tools the tests use from the host
-  openssh-client wireguard-tools
+  openssh-client wireguard-tools wireguard-go
   # the harness' own tools
   rsync make bc
 )
