@@ -19,8 +19,8 @@ options:
     description:
       - Name of the snapshot. Letters, digits and V(-), starting with a letter, at most 63 characters,
         so that the same name works on every backend.
+      - Required unless O(state=pruned).
     type: str
-    required: true
   state:
     description:
       - V(present) takes the snapshot unless one of that name exists already (an existing snapshot is never
@@ -29,8 +29,10 @@ options:
       - V(restored) puts the instance back to the snapshot. This is an action, like a service's V(restarted);
         it reports a change every time it runs. A restore of a snapshot that does not exist fails before
         anything is changed, naming the snapshots that do exist.
+      - V(pruned) deletes every snapshot of the instance whose expiry (O(expires) when it was taken) has passed, or
+        only the one named O(name) when given. Returned as RV(pruned).
     type: str
-    choices: [present, absent, restored]
+    choices: [present, absent, restored, pruned]
     default: present
   comment:
     description:

@@ -14,7 +14,7 @@ import re
 
 from ansible_collections.workstation.vms.plugins.module_utils.common import InputError, make_diff
 
-SNAPSHOT_STATES = ["present", "absent", "restored"]
+SNAPSHOT_STATES = ["present", "absent", "restored", "pruned"]
 # Expiry kept in a snapshot's free text (libvirt description, Multipass comment) as its own last line, so the
 # reap playbook (playbooks/reap_snapshots.yml) can honour it on backends without an expiry field.
 EXPIRY_MARKER = "workstation.vms.expires="
@@ -119,7 +119,7 @@ def snapshot_argument_spec(**extra):
     """The options every *_snapshot module shares (doc fragment workstation.vms.snapshot) plus the module's own."""
     spec = dict(
         instance=dict(type="str", required=True),
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
         state=dict(type="str", default="present", choices=SNAPSHOT_STATES),
         comment=dict(type="str", aliases=["description"]),
         expires=dict(type="str"),
@@ -149,7 +149,7 @@ def plan(state, names, name, instance):
             raise InputError("name: instance '%s' has no snapshot '%s' to restore (it has: %s)"
                              % (instance, name, ", ".join(sorted(names)) or "none"))
         return "restore"
-    raise InputError("state: '%s' is not one of %s" % (state, ", ".join(SNAPSHOT_STATES)))
+    raise InputError("state: '%s' is not one of %s" % (state, ", ".join(SNAPSHOT_STATES[:3])))
 
 
 def diff_view(snapshots, current=None):
@@ -192,16 +192,29 @@ def run(module, backend, errors=()):
     params = module.params
     result = dict(changed=False, actions=[], snapshot={}, snapshots=[])
     try:
-        validate_name(params["name"])
+        if params["name"] is not None or params["state"] != "pruned":
+            if params["name"] is None:
+                raise InputError("name: required with state %s" % params["state"])
+            validate_name(params["name"])
         expires = parse_expires(params.get("expires"))
         before = backend.list()
         result["snapshots"] = before
         names = [s["name"] for s in before]
-        action = plan(params["state"], names, params["name"], params["instance"])
-        predicted = backend.check(params, action) if action else []
+        pruned = []
+        if params["state"] == "pruned":
+            pruned = [s["name"] for s in before if s["expired"] and params["name"] in (None, s["name"])]
+            action = "prune" if pruned else None
+            predicted = [a for snap in pruned for a in backend.check(dict(params, name=snap), "delete")]
+        else:
+            action = plan(params["state"], names, params["name"], params["instance"])
+            predicted = backend.check(params, action) if action else []
         after = list(before)
         restored = None
-        if action == "take":
+        if action == "prune":
+            for snap in [] if module.check_mode else pruned:
+                backend.delete(snap)
+            after = [s for s in before if s["name"] not in pruned]
+        elif action == "take":
             if module.check_mode:
                 after = before + [backend.predict(params, expires)]
             else:
@@ -220,7 +233,7 @@ def run(module, backend, errors=()):
         if action:
             actions = predicted if module.check_mode else list(getattr(backend, "actions", None) or predicted)
         result.update(changed=bool(action), actions=actions, snapshots=after,
-                      snapshot=next((s for s in after if s["name"] == params["name"]), {}))
+                      snapshot=next((s for s in after if s["name"] == params["name"]), {}), pruned=pruned)
         if module._diff:
             result["diff"] = make_diff(diff_view(before), diff_view(after, restored),
                                        "%s snapshots" % params["instance"])

@@ -77,6 +77,11 @@ snapshots:
   returned: success
   type: list
   elements: dict
+pruned:
+  description: Names of the expired snapshots deleted (O(state=pruned)).
+  returned: success
+  type: list
+  elements: str
 actions:
   description: What was done, in order (including the stop and start that O(allow_restart) allows).
   returned: always

@@ -62,8 +62,8 @@ def test_expiry_marker_round_trip(comment, when):
 def test_embed_expiry_replaces_the_old_line():
     text = snaps.embed_expiry("before upgrade", "2026-11-24T00:00:00Z")
     assert text == "before upgrade\nworkstation.vms.expires=2026-11-24T00:00:00Z"
-    assert snaps.split_expiry(snaps.embed_expiry(text, "2027-01-01T00:00:00Z")) == ("before upgrade",
-                                                                                   "2027-01-01T00:00:00Z")
+    again = snaps.embed_expiry(text, "2027-01-01T00:00:00Z")
+    assert snaps.split_expiry(again) == ("before upgrade", "2027-01-01T00:00:00Z")
     assert snaps.embed_expiry("", "2026-11-24T00:00:00Z") == "workstation.vms.expires=2026-11-24T00:00:00Z"
 
 
@@ -104,7 +104,7 @@ def test_entry_and_diff_view():
 
 def test_argument_spec_shares_the_vocabulary():
     spec = snaps.snapshot_argument_spec(allow_restart=dict(type="bool", default=False))
-    assert spec["state"]["choices"] == ["present", "absent", "restored"]
+    assert spec["state"]["choices"] == ["present", "absent", "restored", "pruned"]
     assert spec["comment"]["aliases"] == ["description"]
     assert set(spec) == {"instance", "name", "state", "comment", "expires", "allow_restart"}
 
@@ -131,11 +131,12 @@ class FakeModule:
 
 
 class FakeBackend(snaps.Backend):
-    def __init__(self, names):
+    def __init__(self, names, expires=None):
         self.names, self.actions, self.warnings, self.calls = list(names), [], [], []
+        self.expires = dict(expires or {})
 
     def list(self):
-        return [snaps.entry(n, "2026-11-23T06:00:00Z") for n in self.names]
+        return [snaps.entry(n, "2026-11-23T06:00:00Z", "", self.expires.get(n)) for n in self.names]
 
     def take(self, params, expires):
         self.calls.append(("take", params["name"], snaps.format_time(expires)))
@@ -153,6 +154,7 @@ class FakeBackend(snaps.Backend):
 
 
 def outcome(backend, **params):
+    params.setdefault("name", None)
     backend.actions = []  # a module run starts with a fresh backend
     with pytest.raises(Done) as done:
         snaps.run(FakeModule(**params), backend)
@@ -175,7 +177,7 @@ def test_take_then_again_is_unchanged(check_mode):
 def test_check_mode_predicts_the_same_diff_as_the_run():
     predicted = outcome(FakeBackend(["a", "s1"]), name="s1", state="absent", check_mode=True)
     real = outcome(FakeBackend(["a", "s1"]), name="s1", state="absent")
-    assert predicted["diff"] == real["diff"] and predicted["changed"] == real["changed"] is True
+    assert predicted["diff"] == real["diff"] and predicted["changed"] and real["changed"]
     assert predicted["snapshot"] == real["snapshot"] == {}
 
 
@@ -262,3 +264,20 @@ workstation.vms.expires=2026-11-24T00:00:00Z</description><state>running</state>
                                 "</domainsnapshot>")
     assert ext["kind"] == "external" and ext["files"] == {"vda": "/p/d.e"} and not ext["memory"]
     assert json.dumps(ext)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_pruned_deletes_only_the_expired(check_mode):
+    backend = FakeBackend(["old", "new", "plain"], {"old": "2000-01-01T00:00:00Z", "new": "2100-01-01T00:00:00Z"})
+    result = outcome(backend, state="pruned", check_mode=check_mode)
+    assert result["changed"] and result["pruned"] == ["old"] and result["actions"] == ["delete old"]
+    assert [s["name"] for s in result["snapshots"]] == ["new", "plain"]
+    assert backend.calls == ([] if check_mode else [("delete", "old")])
+    if not check_mode:
+        again = outcome(backend, state="pruned")
+        assert not again["changed"] and again["pruned"] == [] and again["actions"] == []
+
+
+def test_name_is_required_except_for_pruned():
+    result = outcome(FakeBackend([]), state="present")
+    assert result["failed"] and result["msg"] == "name: required with state present"
