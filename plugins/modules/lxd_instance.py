@@ -18,7 +18,7 @@ description:
     with a restart only when O(restart_on_change=true).
   - A no-op run costs one API request and does not import pylxd (pylxd is imported for changes only).
 version_added: 1.0.0
-author: workstation.vms contributors
+author: workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.instance
   - workstation.vms.lxd
@@ -93,9 +93,26 @@ options:
       - Stored as C(cloud-init.user-data) (not the older C(user.user-data), which is left alone).
   mounts:
     description:
-      - Each mount is a C(disk) device named C(mount-<guest path>). Without O(devices) naming it, every
-        local disk device with a host source (other than the root disk) counts as a mount.
+      - Host directories shown in the guest. Host directories are never created or deleted by the module,
+        not even with O(state=absent).
+      - Each mount is a C(disk) device named C(mount-<guest path>). Mounts in the list and not on the instance
+        are added; local disk devices with a host source (other than the root disk, and not named in O(devices))
+        that are not in the list are removed (the host directory stays). Omit the option to leave mounts alone.
+    type: list
+    elements: dict
     suboptions:
+      source:
+        description: Absolute path of an existing directory on the host.
+        type: path
+        required: true
+      path:
+        description: Absolute path in the guest.
+        type: str
+        required: true
+      readonly:
+        description: Mount read-only in the guest.
+        type: bool
+        default: false
       shift:
         description:
           - Map ownership with idmapped mounts (C(shift=true)) so the guest's users own what the host's own.
@@ -141,7 +158,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Predicts the same RV(changed), RV(diff) and RV(actions) as a real run, and changes nothing.
+    description: Predicts the same C(changed), C(diff) and RV(actions) as a real run, and changes nothing.
   diff_mode:
     support: full
     description: Shows the managed settings (config, devices, profiles, ephemeral, state) before and after.
@@ -206,23 +223,70 @@ instance:
   returned: always
   type: dict
   contains:
-    name: {description: Instance name., type: str, returned: always}
-    backend: {description: Always V(lxd) (LXD or Incus)., type: str, returned: always}
-    type: {description: V(container) or V(virtual-machine)., type: str, returned: always}
-    state: {description: V(running), V(stopped), V(frozen) or V(absent)., type: str, returned: always}
-    ipv4: {description: Global IPv4 addresses of every NIC but lo., type: list, elements: str, returned: always}
-    ipv6: {description: Global IPv6 addresses., type: list, elements: str, returned: always}
-    image: {description: Image description (or fingerprint) the instance was made from., type: str,
-            returned: when it exists}
-    cpus: {description: C(limits.cpu) when it is a number., type: int, returned: always}
-    memory: {description: C(limits.memory) in bytes., type: int, returned: always}
-    disk: {description: Root disk size in bytes., type: int, returned: always}
-    mounts: {description: Host directories mounted (source, path, readonly)., type: list, elements: dict,
-             returned: always}
-    labels: {description: Labels (from C(user.label.*) keys)., type: dict, returned: always}
-    project: {description: Project., type: str, returned: when it exists}
-    profiles: {description: Profiles., type: list, elements: str, returned: when it exists}
-    ephemeral: {description: Whether it is ephemeral., type: bool, returned: when it exists}
+    name:
+      description: Instance name.
+      type: str
+      returned: always
+    backend:
+      description: Always V(lxd) (LXD or Incus).
+      type: str
+      returned: always
+    type:
+      description: V(container) or V(virtual-machine).
+      type: str
+      returned: always
+    state:
+      description: "V(running), V(stopped), V(frozen) or V(absent)."
+      type: str
+      returned: always
+    ipv4:
+      description: Global IPv4 addresses of every NIC but lo.
+      type: list
+      elements: str
+      returned: always
+    ipv6:
+      description: Global IPv6 addresses.
+      type: list
+      elements: str
+      returned: always
+    image:
+      description: Image description (or fingerprint) the instance was made from.
+      type: str
+      returned: when it exists
+    cpus:
+      description: C(limits.cpu) when it is a number.
+      type: int
+      returned: always
+    memory:
+      description: C(limits.memory) in bytes.
+      type: int
+      returned: always
+    disk:
+      description: Root disk size in bytes.
+      type: int
+      returned: always
+    mounts:
+      description: "Host directories mounted: C(source), C(path), C(readonly)."
+      type: list
+      elements: dict
+      returned: always
+    labels:
+      description: Labels (from C(user.label.*) keys).
+      type: dict
+      returned: always
+    project:
+      description: Project.
+      type: str
+      returned: when it exists
+    profiles:
+      description: Profiles.
+      type: list
+      elements: str
+      returned: when it exists
+    ephemeral:
+      description: Whether it is ephemeral.
+      type: bool
+      returned: when it exists
 actions:
   description: What was done (or, in check mode, would be done), in order.
   returned: always
@@ -393,7 +457,7 @@ def plan_settings(current, wanted, mode):
     volatile.*/image.* keys (they are carried over untouched when the update is sent)."""
     cur_config = {k: v for k, v in (current.get("config") or {}).items() if not lxd.ignored_key(k)}
     cur_devices = copy.deepcopy(current.get("devices") or {})
-    config = {k: v for k, v in wanted["config"].items()}
+    config = dict(wanted["config"])
     if "limits.memory" in config:
         config["limits.memory"] = _same_size(cur_config.get("limits.memory"), config["limits.memory"])
     if mode == "replace":

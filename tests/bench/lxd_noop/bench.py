@@ -77,6 +77,10 @@ def create(count):
             common.wait(procs.pop(0))
     for proc in procs:
         common.wait(proc)
+    stopped = [row.split(",")[0] for row in common.sh(["lxc", "list", PREFIX, "--format", "csv", "-c", "ns"]).stdout.split()
+               if row.endswith(",STOPPED")]
+    if stopped:
+        common.sh(["lxc", "start"] + stopped)
     took = time.monotonic() - started
     print("created %d containers (%d already there) in %.0fs" % (len(todo), count - len(todo), took))
 

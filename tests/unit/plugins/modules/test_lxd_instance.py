@@ -58,7 +58,7 @@ class FakeLxd(lxd.LxdClient):
         if parts[0] == "profiles":
             return {"metadata": {"devices": {"root": {"type": "disk", "path": "/", "pool": "default"}}}}
         if parts[0] == "operations":
-            code, out, _err = self.exec_result
+            code, out, dummy = self.exec_result
             return {"metadata": {"status_code": 200, "status": "Success", "metadata": {
                 "return": code, "output": {"1": "/1.0/instances/x/logs/o.stdout"}}, "out": out}}
         raise AssertionError("unexpected GET %s" % path)
@@ -107,7 +107,7 @@ def run(monkeypatch, capsys, args, check_mode=False, diff=False, **fake):
 
 
 def fast_poll(probe, timeout, what, interval=0.0, max_interval=0.0):
-    for _ in range(20):
+    for dummy in range(20):
         value = probe()
         if isinstance(value, tuple):
             value = value[0]
@@ -150,8 +150,8 @@ def test_vm_restart_on_change_stops_updates_starts(monkeypatch, capsys):
     result, client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "memory": "2GiB", "restart_on_change": True},
                          instances=[vm()])
     assert result["actions"] == ["stop", "update", "start"]
-    assert [w for w, _ in client.writes] == ["PUT /instances/lxdi-vm1/state stop", "PUT /instances/lxdi-vm1",
-                                             "PUT /instances/lxdi-vm1/state start"]
+    assert [w for w, dummy in client.writes] == [
+        "PUT /instances/lxdi-vm1/state stop", "PUT /instances/lxdi-vm1", "PUT /instances/lxdi-vm1/state start"]
     assert client.writes[1][1]["config"]["limits.memory"] == "2GiB"
     assert result["pending_restart"] == []
 
@@ -169,7 +169,7 @@ def test_vm_stopped_config_change_does_not_start(monkeypatch, capsys):
     result, client = run(monkeypatch, capsys, {"name": "lxdi-vm1", "memory": "2GiB", "state": "stopped"},
                          instances=[stopped])
     assert result["actions"] == ["update"] and result["pending_restart"] == []
-    assert [w for w, _ in client.writes] == ["PUT /instances/lxdi-vm1"]
+    assert [w for w, dummy in client.writes] == ["PUT /instances/lxdi-vm1"]
 
 
 def test_vm_wait_for_agent_polls_state(monkeypatch, capsys):
@@ -230,7 +230,7 @@ def test_failed_start_deletes_the_new_instance(monkeypatch, capsys):
     result, client = run(monkeypatch, capsys, {"name": "lxdi-c1", "image": "debian/12"},
                          fail={"PUT /instances/lxdi-c1/state start": "Failed to start"})
     assert result["failed"] and "deleted again" in result["msg"]
-    assert "DELETE /instances/lxdi-c1" in [w for w, _ in client.writes]
+    assert "DELETE /instances/lxdi-c1" in [w for w, dummy in client.writes]
     assert "lxdi-c1" not in client.instances_by_name
 
 
@@ -246,7 +246,7 @@ def test_absent_on_ephemeral_tolerates_vanishing(monkeypatch, capsys):
     gone = {"DELETE /instances/%s" % inst["name"]: ("not found", 404)}
     result, client = run(monkeypatch, capsys, {"name": inst["name"], "state": "absent"}, instances=[inst], fail=gone)
     assert result["changed"] and result["actions"] == ["stop", "delete"] and not result.get("failed")
-    assert [w for w, _ in client.writes][0] == "PUT /instances/%s/state stop" % inst["name"]
+    assert [w for w, dummy in client.writes][0] == "PUT /instances/%s/state stop" % inst["name"]
     # any other error of the delete surfaces
     other = {"DELETE /instances/%s" % inst["name"]: ("busy", 400)}
     result, client = run(monkeypatch, capsys, {"name": inst["name"], "state": "absent"}, instances=[inst], fail=other)
