@@ -12,7 +12,6 @@ import os
 
 import pytest
 
-from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.workstation.vms.plugins.module_utils import lxd
 from ansible_collections.workstation.vms.plugins.modules import lxd_instance
@@ -98,11 +97,13 @@ def run(monkeypatch, capsys, args, check_mode=False, diff=False, **fake):
     monkeypatch.setattr(lxd_instance.lxd, "LxdClient", factory)
     monkeypatch.setattr(lxd_instance, "poll", fast_poll)
     args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    ansible_warnings._global_warnings.clear()  # pylint: disable=protected-access
+    warned = []
+    monkeypatch.setattr(lxd_instance.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             lxd_instance.main()
     result = json.loads(capsys.readouterr().out)
+    result["warned"] = warned
     return result, client.get("c")
 
 
@@ -143,7 +144,7 @@ def test_vm_memory_change_while_running_waits_for_restart(monkeypatch, capsys):
     assert body["config"]["volatile.vsock_id"] == "27"          # LXD's keys sent back untouched
     assert "limits.memory" not in [k for k in result["diff"]["after"]["config"]
                                    if result["diff"]["after"]["config"][k] != "1GiB"]
-    assert "restart" in json.dumps(result["warnings"])
+    assert "restart" in json.dumps(result["warned"])
 
 
 def test_vm_restart_on_change_stops_updates_starts(monkeypatch, capsys):
@@ -193,7 +194,7 @@ def test_vm_cloud_init_waits_for_agent_then_execs(monkeypatch, capsys):
                          states=states, exec_result=(2, "status: done\nextended_status: degraded done\n", ""))
     assert result["cloud_init_status"] == "degraded"
     assert ("EXEC cloud-init status --wait --long", None) in client.writes
-    assert "degraded" in json.dumps(result["warnings"])
+    assert "degraded" in json.dumps(result["warned"])
 
 
 def test_vm_cloud_init_error_fails(monkeypatch, capsys):
