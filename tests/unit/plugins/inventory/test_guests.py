@@ -17,9 +17,10 @@ from ansible.plugins.loader import init_plugin_loader, inventory_loader
 # The plugin loader must see the collection (this checkout sits at <root>/ansible_collections/workstation/vms).
 # pytest's `pythonpath` may already have imported `ansible_collections` as a plain namespace package, which the
 # loader cannot use: drop it, install Ansible's collection finder, then import through it.
-for _name in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
-    del sys.modules[_name]
-init_plugin_loader([str(pathlib.Path(__file__).absolute().parents[6])])
+if not any(type(f).__name__ == "_AnsibleCollectionFinder" for f in sys.meta_path):
+    for _name in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
+        del sys.modules[_name]
+    init_plugin_loader([str(pathlib.Path(__file__).absolute().parents[6])])
 
 from ansible_collections.workstation.vms.plugins.inventory import guests as plugin_mod  # noqa: E402
 from ansible_collections.workstation.vms.plugins.module_utils.common import instance_result  # noqa: E402
