@@ -9,6 +9,8 @@ failed=()
 for s in $scenarios; do
   [ -f "molecule/$s/molecule.yml" ] || continue
   t0=$(date +%s)
+  # Molecule remembers a scenario as prepared between runs; a test always starts from prepare.
+  molecule reset -s "$s" >/dev/null 2>&1 || true
   if molecule test -s "$s"; then r=ok; else r=FAILED; failed+=("$s"); fi
   echo "molecule: $s $r in $(( $(date +%s) - t0 ))s"
 done
