@@ -743,12 +743,18 @@ class QemuVm:
             return bool(ipv4) or (False, "no address yet")
         poll(ipv4_probe, timeout, "an IPv4 address of %s" % spec["name"])
         if what in ("ssh", "cloud-init"):
-            target = self.ssh_target(spec, found["ipv4"])
-            if target is None:
+            if self.ssh_target(spec, found["ipv4"]) is None:
                 raise InputError("wait_for: with network=user an SSH wait needs a port_forwards entry to guest "
                                  "port 22")
-            poll(lambda: ssh_banner(target["host"], target["port"]), timeout,
-                 "SSH on %s:%s" % (target["host"], target["port"]))
+
+            # Addresses are read again on every try: the first one seen may be a lease the guest held before this
+            # boot (a stateless guest gets a new DHCP client id, and so a new address, at every boot).
+            def ssh_probe():
+                ipv4_probe()
+                target = self.ssh_target(spec, found["ipv4"])
+                return ssh_banner(target["host"], target["port"]) or (
+                    False, "no SSH banner on %s:%s" % (target["host"], target["port"]))
+            poll(ssh_probe, timeout, "SSH on %s" % spec["name"])
             self.actions.append("wait ssh")
         if what == "cloud-init":
             def cloud_init_probe():
