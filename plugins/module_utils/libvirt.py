@@ -24,7 +24,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.workstation.vms.plugins.module_utils.common import (
-    InputError, format_size, instance_result)
+    InputError, format_size, instance_result, parse_size)
 
 try:
     import libvirt
@@ -418,7 +418,7 @@ def instance_from_xml(xml_text, state, ipv4=None, ipv6=None, disk=None, **extra)
     root = ET.fromstring(xml_text)
     return instance_result(
         root.find("name").text, BACKEND, itype="vm", state=state, ipv4=ipv4, ipv6=ipv6, image=cur["image"],
-        cpus=cur["cpus"], memory=cur["memory"], disk=disk,
+        cpus=cur["cpus"], memory=parse_size(cur["memory"]) if cur["memory"] else None, disk=disk,
         mounts=[{k: m[k] for k in ("source", "path", "readonly")} for m in cur["mounts"]],
         labels=cur["labels"], mac=cur["mac"], network=cur["network"], stateless=cur["stateless"],
         accel=cur["accel"], console=console_uri(xml_text) if state == "running" else None, **extra)
@@ -684,7 +684,9 @@ class LibvirtClient:
 
     # --- addresses
     def leases(self, network_names=None):
-        """MAC -> [ipv4] from the DHCP leases of every active libvirt network (one call per network)."""
+        """MAC -> [ipv4] from the DHCP leases of every active libvirt network (one call per network), newest lease
+        first: a guest whose DHCP client id changes at every boot (a stateless disk makes a new machine-id) leaves
+        its old leases behind until they expire."""
         result = {}
         try:
             networks = self.conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)
@@ -694,7 +696,7 @@ class LibvirtClient:
             if network_names is not None and net.name() not in network_names:
                 continue
             try:
-                for lease in net.DHCPLeases():
+                for lease in sorted(net.DHCPLeases(), key=lambda item: item.get("expirytime") or 0, reverse=True):
                     if lease.get("type") == libvirt.VIR_IP_ADDR_TYPE_IPV4 and lease.get("mac"):
                         result.setdefault(lease["mac"].lower(), []).append(lease["ipaddr"])
             except libvirt.libvirtError:

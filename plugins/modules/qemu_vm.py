@@ -261,12 +261,12 @@ instance:
       type: int
       returned: success
     memory:
-      description: "Memory, for example V(1GiB)."
-      type: str
+      description: "Memory in bytes (as in every backend's C(instance); the diff shows it as V(1GiB))."
+      type: int
       returned: success
     disk:
-      description: "Virtual size of the overlay, for example V(3GiB)."
-      type: str
+      description: "Virtual size of the overlay in bytes."
+      type: int
       returned: success
     mounts:
       description: "Host dirs shown in the guest (source, path, readonly)."
@@ -779,7 +779,7 @@ class QemuVm:
         if state == "running" and ipv4 is None:
             ipv4, ipv6 = self.client.addresses(dom, spec["mac"], lv.network_text(spec["network"]))
         overlay = spec["overlay"]
-        disk = format_size(lv.image_virtual_size(overlay)) if overlay and os.path.exists(overlay) else None
+        disk = lv.image_virtual_size(overlay) if overlay and os.path.exists(overlay) else None
         pending = False
         if state in ("running", "paused"):
             live_m, pers_m = lv.managed_from_xml(live), lv.managed_from_spec(spec)
