@@ -17,7 +17,7 @@ description:
     the project with O(project). P(workstation.vms.guests#inventory) sets all of these.
   - Supports pipelining (a module runs with one C(exec)).
 version_added: 0.1.0
-author: workstation.vms contributors
+author: workstation.vms contributors (@workstation-vms)
 requirements:
   - The C(lxc) CLI (LXD) or the C(incus) CLI (Incus) on the controller.
 options:

@@ -16,7 +16,7 @@ description:
     C(become) works with the default C(sudo) method.
   - Pipelining is supported (the module is sent on the standard input of C(multipass exec)).
 author:
-  - workstation.vms contributors (!UNKNOWN)
+  - workstation.vms contributors (@workstation-vms)
 options:
   remote_addr:
     description: Name of the Multipass instance.

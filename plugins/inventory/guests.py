@@ -25,7 +25,7 @@ description:
   - A backend that cannot be reached is a warning (its guests are left out), or an error with O(strict=true).
   - The configuration file must end in C(guests.yml) or C(guests.yaml).
 version_added: 0.1.0
-author: workstation.vms contributors
+author: workstation.vms contributors (@workstation-vms)
 requirements:
   - pylxd for the LXD backend, libvirt-python for the libvirt backend, the C(multipass) CLI for Multipass.
 extends_documentation_fragment:

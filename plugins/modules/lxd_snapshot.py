@@ -17,7 +17,7 @@ description:
   - O(expires) becomes the snapshot's C(expires_at); LXD deletes expired snapshots by itself.
   - LXD 5.0 keeps no comment with a snapshot; O(comment) is then ignored with a warning.
 author:
-  - workstation.vms contributors (!UNKNOWN)
+  - workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.snapshot
   - workstation.vms.lxd

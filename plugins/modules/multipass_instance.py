@@ -22,7 +22,7 @@ description:
   - The selected driver (C(multipass get local.driver)) is checked before anything is changed; features the
     driver lacks (native mounts and extra networks on C(libvirt), suspend on C(lxd)) fail with a clear message.
 author:
-  - workstation.vms contributors (!UNKNOWN)
+  - workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.instance
 attributes:

@@ -23,7 +23,7 @@ description:
     C(workstation.vms.expires=<UTC time>); the returned C(comment) leaves that line out and C(expires) shows it.
     C(playbooks/reap_snapshots.yml) deletes expired snapshots.
 author:
-  - workstation.vms contributors (!UNKNOWN)
+  - workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.snapshot
 options:

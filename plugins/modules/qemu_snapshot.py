@@ -25,7 +25,7 @@ description:
   - libvirt has no snapshot expiry. O(expires) is kept as the last line of the snapshot's description,
     C(workstation.vms.expires=<UTC time>); C(playbooks/reap_snapshots.yml) deletes expired snapshots.
 author:
-  - workstation.vms contributors (!UNKNOWN)
+  - workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.snapshot
   - workstation.vms.libvirt
