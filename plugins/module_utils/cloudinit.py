@@ -37,7 +37,8 @@ def _require_yaml():
                          "(pip install pyyaml)")
 
 
-def _dump(data):
+def dump_yaml(data):
+    """YAML text of `data` as every cloud-init file here is written: block style, sorted keys."""
     _require_yaml()
     return yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
 
@@ -49,7 +50,7 @@ def render_user_data(value, option="cloud_init"):
     if value is None or value == "" or value == {}:
         return None
     if isinstance(value, dict):
-        return "#cloud-config\n" + _dump(value)
+        return "#cloud-config\n" + dump_yaml(value)
     if not isinstance(value, str):
         raise InputError("%s: must be a dict or a string, got %s" % (option, type(value).__name__))
     if value.startswith("#cloud-config"):
@@ -61,7 +62,7 @@ def render_user_data(value, option="cloud_init"):
     if not isinstance(data, dict):
         raise InputError("%s: a string must be a #cloud-config document (a YAML mapping) or start with one of %s"
                          % (option, ", ".join(("#cloud-config",) + _OTHER_HEADERS)))
-    return "#cloud-config\n" + _dump(data)
+    return "#cloud-config\n" + dump_yaml(data)
 
 
 def parse_cloud_config(text, option="cloud_init"):
@@ -92,11 +93,11 @@ def extend_user_data(user_data, extra):
             data[key] = merged
         else:
             data[key] = value
-    return "#cloud-config\n" + _dump(data)
+    return "#cloud-config\n" + dump_yaml(data)
 
 
 def meta_data(instance_id, hostname):
-    return _dump({"instance-id": instance_id, "local-hostname": hostname})
+    return dump_yaml({"instance-id": instance_id, "local-hostname": hostname})
 
 
 def seed_digest(user_data, meta, network_config=None):

@@ -336,8 +336,6 @@ diff:
 import os
 import re
 
-import yaml
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
 from ansible_collections.workstation.vms.plugins.module_utils import cloudinit
@@ -447,7 +445,7 @@ class QemuVm:
             raise InputError("kernel: required when initrd or cmdline is given (direct kernel boot)")
         self.user_data = cloudinit.render_user_data(p["cloud_init"])
         if isinstance(p["network_config"], dict):
-            self.network_config = yaml.safe_dump(p["network_config"], default_flow_style=False, sort_keys=True)
+            self.network_config = cloudinit.dump_yaml(p["network_config"])
         elif p["network_config"] is None or isinstance(p["network_config"], str):
             self.network_config = p["network_config"] or None
             if self.network_config:
@@ -463,7 +461,7 @@ class QemuVm:
             user_data = cloudinit.extend_user_data(user_data, {"bootcmd": lv.guest_mount_commands(mounts)})
         meta = {"instance-id": self.opts["name"], "local-hostname": self.opts["name"]}
         meta.update(self.p["meta_data"] or {})
-        meta_text = yaml.safe_dump(meta, default_flow_style=False, sort_keys=True)
+        meta_text = cloudinit.dump_yaml(meta)
         return user_data, meta_text, self.network_config
 
     def seed_given(self):
