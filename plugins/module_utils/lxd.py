@@ -629,3 +629,18 @@ def restore_snapshot(client, instance, snap, stateful=False, timeout=None):
 def snapshot_short_name(snap):
     """LXD names a snapshot "<instance>/<snap>" in some answers and "<snap>" in others."""
     return (snap.get("name") or "").rsplit("/", 1)[-1]
+
+
+def connection_argument_spec():
+    """The connection options of every LXD module (doc fragment workstation.vms.lxd documents them)."""
+    return dict(
+        socket=dict(type="path"),
+        url=dict(type="str"),
+        client_cert=dict(type="path", aliases=["cert_file"]),
+        client_key=dict(type="path", aliases=["key_file"], no_log=False),
+        server_cert=dict(type="path"),
+        verify=dict(type="bool", default=True),
+        trust_token=dict(type="str", no_log=True),
+        project=dict(type="str"),
+        target=dict(type="str"),
+    )

@@ -340,16 +340,8 @@ def argument_spec():
         ephemeral=dict(type="bool"),
         restart_on_change=dict(type="bool", default=False),
         wait_nic=dict(type="str"),
-        socket=dict(type="path"),
-        url=dict(type="str"),
-        client_cert=dict(type="path", aliases=["cert_file"]),
-        client_key=dict(type="path", aliases=["key_file"], no_log=False),
-        server_cert=dict(type="path"),
-        verify=dict(type="bool", default=True),
-        trust_token=dict(type="str", no_log=True),
-        project=dict(type="str"),
-        target=dict(type="str"),
     )
+    spec.update(lxd.connection_argument_spec())
     return spec
 
 

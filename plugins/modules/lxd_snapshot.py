@@ -167,15 +167,7 @@ def main():
     spec = snaps.snapshot_argument_spec(
         stateful=dict(type="bool", default=False),
         timeout=dict(type="int", default=120),
-        socket=dict(type="path"),
-        url=dict(type="str"),
-        client_cert=dict(type="path", aliases=["cert_file"]),
-        client_key=dict(type="path", aliases=["key_file"], no_log=False),
-        server_cert=dict(type="path"),
-        verify=dict(type="bool", default=True),
-        trust_token=dict(type="str", no_log=True),
-        project=dict(type="str"),
-        target=dict(type="str"),
+        **lxd.connection_argument_spec()
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, mutually_exclusive=[("socket", "url")])
     params = module.params
