@@ -168,7 +168,7 @@ backends:
     executable: %s
     label_store: %s
 keyed_groups:
-  - key: vm_labels.role
+  - key: vm_labels.role | default('none')
     prefix: role
 groups:
   mine: vm_name.startswith('%s')
@@ -252,24 +252,26 @@ def test_every_backend_listed_grouped_and_pingable(ready, workdir):
     print("ansible mine -m ping over 4 guests of 3 backends: %.1fs" % took)
 
 
-@pytest.mark.xfail(reason="failed once in the integrated run (second listing empty: cache missed) although the same "
-                   "steps pass by hand and in tests/unit/plugins/inventory; under investigation", strict=False)
 def test_cached_second_listing_makes_no_backend_call(ready, workdir):
     env = ansible_env(ready, workdir)
     cache = "cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\ncache_timeout: 600\n" % (
         os.path.join(workdir, "cache"))
     path = config(workdir, cache, name="cached.guests.yml")
-    first = inventory_list(path, env, "--flush-cache")[0]
+    first, listed = inventory_list(path, env, "--flush-cache")
     ours = sorted(h for h in first["_meta"]["hostvars"] if h.startswith(RUN))
     assert len(ours) == 4
+    assert "Failed to parse" not in listed.stderr and "cache plugin" not in listed.stderr, listed.stderr
+    assert os.listdir(os.path.join(workdir, "cache")), "the first listing wrote no cache file:\n" + listed.stderr
 
-    # The same file (the cache key is its path) now names dead backends and makes them fatal.
+    # The same file (the cache key is its path) now names dead backends and makes them fatal. strict also makes
+    # keyed_groups errors fatal: the cache holds every guest of the daemons, and other guests on them (another
+    # suite's) have no `role` label, hence the key's default in config().
     dead = config(workdir, cache + "strict: true\n", lxd="{socket: /nonexistent/unix.socket}",
                   uri="qemu+unix:///system?socket=/nonexistent/libvirt-sock", executable="/nonexistent/multipass",
                   name="cached.guests.yml")
     assert dead == path
     second, result = inventory_list(path, env)
-    assert sorted(h for h in second["_meta"]["hostvars"] if h.startswith(RUN)) == ours
+    assert sorted(h for h in second["_meta"]["hostvars"] if h.startswith(RUN)) == ours, result.stderr
     assert second["_meta"]["hostvars"] == first["_meta"]["hostvars"]
     assert "could not be listed" not in result.stderr
 
