@@ -74,9 +74,10 @@ def parse_cloud_config(text, option="cloud_init"):
 
 
 def extend_user_data(user_data, extra):
-    """Merge `extra` (a dict of lists such as mounts/runcmd/write_files) into #cloud-config text.
+    """Merge `extra` (a dict of lists such as mounts/bootcmd/write_files) into #cloud-config text.
 
-    Used by backends that have to mount host dirs or set up the guest through cloud-init."""
+    Used by backends that have to mount host dirs or set up the guest through cloud-init. Their list entries go
+    before the user's, so that the user's own commands find the host dirs already mounted."""
     if user_data is None:
         data = {}
     elif user_data.startswith("#cloud-config"):
@@ -86,7 +87,7 @@ def extend_user_data(user_data, extra):
                          % (", ".join(sorted(extra)), user_data.splitlines()[0]))
     for key, value in extra.items():
         if isinstance(value, list):
-            data[key] = list(data.get(key) or []) + value
+            data[key] = value + list(data.get(key) or [])
         elif isinstance(value, dict):
             merged = dict(data.get(key) or {})
             merged.update(value)

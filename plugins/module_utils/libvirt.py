@@ -683,24 +683,33 @@ class LibvirtClient:
             self.call("destroy", dom.destroy)
 
     # --- addresses
-    def leases(self, network_names=None):
-        """MAC -> [ipv4] from the DHCP leases of every active libvirt network (one call per network), newest lease
-        first: a guest whose DHCP client id changes at every boot (a stateless disk makes a new machine-id) leaves
-        its old leases behind until they expire."""
-        result = {}
+    def lease_records(self, network_names=None):
+        """(mac, ipv4, expirytime) of every IPv4 DHCP lease of the active libvirt networks named (all if None), one
+        call per network, newest first: a guest whose DHCP client id changes at every boot (a stateless disk makes
+        a new machine-id) leaves its old leases behind until they expire."""
+        records = []
         try:
             networks = self.conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)
         except libvirt.libvirtError:
-            return result
+            return records
         for net in networks:
             if network_names is not None and net.name() not in network_names:
                 continue
             try:
-                for lease in sorted(net.DHCPLeases(), key=lambda item: item.get("expirytime") or 0, reverse=True):
-                    if lease.get("type") == libvirt.VIR_IP_ADDR_TYPE_IPV4 and lease.get("mac"):
-                        result.setdefault(lease["mac"].lower(), []).append(lease["ipaddr"])
+                records += [(lease["mac"].lower(), lease["ipaddr"], lease.get("expirytime") or 0)
+                            for lease in net.DHCPLeases()
+                            if lease.get("type") == libvirt.VIR_IP_ADDR_TYPE_IPV4 and lease.get("mac")]
             except libvirt.libvirtError:
                 continue
+        return sorted(records, key=lambda record: record[2], reverse=True)
+
+    def leases(self, network_names=None, stale=frozenset()):
+        """MAC -> [ipv4], newest lease first, without the `stale` records (those a guest held before it was started
+        again: dnsmasq renews a lease it hands out again, so a record still unchanged is from an earlier boot)."""
+        result = {}
+        for mac, ipv4, expiry in self.lease_records(network_names):
+            if (mac, ipv4, expiry) not in stale:
+                result.setdefault(mac, []).append(ipv4)
         return result
 
     @staticmethod
@@ -722,11 +731,10 @@ class LibvirtClient:
                     ipv6.append(ip)
         return ipv4, ipv6
 
-    def addresses(self, dom, mac, network, leases=None):
-        """DHCP lease first (libvirt networks), then the guest agent."""
+    def addresses(self, dom, mac, network, stale=frozenset()):
+        """DHCP lease first (libvirt networks; `stale` lease records left out), then the guest agent."""
         if network and network.startswith("network:") and mac:
-            if leases is None:
-                leases = self.leases([network.split(":", 1)[1]])
+            leases = self.leases([network.split(":", 1)[1]], stale)
             if leases.get(mac):
                 return list(leases[mac]), []
         return self.agent_addresses(dom)

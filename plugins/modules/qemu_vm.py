@@ -115,7 +115,8 @@ options:
       - How host directories in O(mounts) reach the guest. V(auto) uses virtiofs (C(/usr/lib/qemu/virtiofsd),
         memfd shared memory backing) for read-write mounts and 9p (C(mapped)) for read-only ones, because only
         9p enforces read-only on the host side with this virtiofsd; 9p also where virtiofsd is missing.
-      - The guest mounts them at every boot through a cloud-init C(bootcmd) entry.
+      - The guest mounts them at every boot through cloud-init C(bootcmd) entries, which come before the C(bootcmd)
+        entries of O(cloud_init) so that those find the host directories mounted.
     type: str
     choices: [auto, virtiofs, 9p]
     default: auto
@@ -161,7 +162,9 @@ options:
     default: 60
   wait_for:
     description:
-      - V(ipv4) waits for an address from libvirt's DHCP leases, then from qemu-guest-agent.
+      - V(ipv4) waits for an address from libvirt's DHCP leases, then from qemu-guest-agent. For a VM this task
+        started, the leases it held before the start (still on record until they expire) are left out, so the
+        address is one of this boot.
         V(ssh) also waits for an SSH banner (on the forwarded port with O(network=user)).
         V(cloud-init) also waits until C(cloud-init status) run through qemu-guest-agent (C(guest-exec)) says
         C(done); an C(error) status fails the task. Needs no SSH credentials.
@@ -397,6 +400,8 @@ class QemuVm:
         self.warnings = []
         self.client = None
         self.opts = {}
+        # DHCP lease records the VM held before this run started it: they name no address of this boot.
+        self.stale_leases = frozenset()
 
     # ------------------------------------------------------------ parse (nothing touched yet)
     def parse(self):
@@ -662,6 +667,8 @@ class QemuVm:
 
     # ------------------------------------------------------------ run state
     def start(self, dom, spec):
+        if not self.module.check_mode and spec["network"] and spec["network"]["mode"] == "network":
+            self.stale_leases = frozenset(self.client.lease_records([spec["network"]["source"]]))
         self.act("start", self.client.call, "start", dom.create)
         if spec["stateless"]:
             self.act("start keeper", self.start_keeper, dom, spec)
@@ -736,7 +743,7 @@ class QemuVm:
         found = {}
 
         def ipv4_probe():
-            ipv4, ipv6 = self.client.addresses(dom, spec["mac"], network)
+            ipv4, ipv6 = self.client.addresses(dom, spec["mac"], network, self.stale_leases)
             found.update(ipv4=ipv4, ipv6=ipv6)
             return bool(ipv4) or (False, "no address yet")
         poll(ipv4_probe, timeout, "an IPv4 address of %s" % spec["name"])
@@ -745,8 +752,8 @@ class QemuVm:
                 raise InputError("wait_for: with network=user an SSH wait needs a port_forwards entry to guest "
                                  "port 22")
 
-            # Addresses are read again on every try: the first one seen may be a lease the guest held before this
-            # boot (a stateless guest gets a new DHCP client id, and so a new address, at every boot).
+            # Addresses are read again on every try: the guest agent may answer before a lease shows, and the lease
+            # then names the address the guest's network settled on.
             def ssh_probe():
                 ipv4_probe()
                 target = self.ssh_target(spec, found["ipv4"])
@@ -775,7 +782,8 @@ class QemuVm:
         state = self.client.state(dom)
         ipv4, ipv6 = found.get("ipv4"), found.get("ipv6")
         if state == "running" and ipv4 is None:
-            ipv4, ipv6 = self.client.addresses(dom, spec["mac"], lv.network_text(spec["network"]))
+            ipv4, ipv6 = self.client.addresses(dom, spec["mac"], lv.network_text(spec["network"]),
+                                               self.stale_leases)
         overlay = spec["overlay"]
         disk = lv.image_virtual_size(overlay) if overlay and os.path.exists(overlay) else None
         pending = False

@@ -49,7 +49,8 @@ def test_bad_user_data_names_the_option(value, message):
 def test_extend_appends_lists_and_merges_dicts():
     text = extend_user_data("#cloud-config\nruncmd: [a]\nwrite_files: []\n", {"runcmd": ["b"], "mounts": [["x", "/y"]]})
     data = yaml.safe_load(text)
-    assert data == {"runcmd": ["a", "b"], "write_files": [], "mounts": [["x", "/y"]]}
+    # the backend's entries first: the user's commands run with the host dirs mounted
+    assert data == {"runcmd": ["b", "a"], "write_files": [], "mounts": [["x", "/y"]]}
     assert yaml.safe_load(extend_user_data(None, {"runcmd": ["b"]})) == {"runcmd": ["b"]}
 
 
