@@ -668,7 +668,8 @@ class QemuVm:
     # ------------------------------------------------------------ run state
     def start(self, dom, spec):
         if not self.module.check_mode and spec["network"] and spec["network"]["mode"] == "network":
-            self.stale_leases = frozenset(self.client.lease_records([spec["network"]["source"]]))
+            self.stale_leases = frozenset(record for record in self.client.lease_records([spec["network"]["source"]])
+                                          if record[0] == spec["mac"])
         self.act("start", self.client.call, "start", dom.create)
         if spec["stateless"]:
             self.act("start keeper", self.start_keeper, dom, spec)
