@@ -59,6 +59,8 @@ def create(count):
         if len(rows) >= count and all(r.split(",", 1)[1].strip() for r in rows):
             break
         time.sleep(2)
+    else:
+        sys.exit("bench: timed out after 300 s waiting for %d containers %s* to have an IPv4 address" % (count, PREFIX))
     took = time.monotonic() - started
     print("created %d containers (%d already there) in %.0fs" % (len(todo), count - len(todo), took))
 
@@ -200,8 +202,8 @@ def run(opts, work):
     for name, args, env in (("ours", [ours_inv, "-i", ours_cfg_p, "--list"], ours_env),
                             ("anchor", [anchor_inv, "-i", anchor_cfg_p, "--list"], anchor_env)):
         before = len(proxy.requests)
+        # The proxy counts a request before it forwards it: all are counted once the listing has exited.
         timed(args, env, work)
-        time.sleep(0.2)
         seen = proxy.requests[before:]
         kinds = {}
         for request in seen:

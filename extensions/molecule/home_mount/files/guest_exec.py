@@ -33,7 +33,8 @@ def main():
         if status.get("exited"):
             break
         if time.time() > deadline:
-            sys.exit("guest_exec: timed out")
+            sys.exit("guest_exec: timed out after 120 s waiting for the guest agent to report that %r exited in %s"
+                     % (script, domain))
         time.sleep(0.5)
     sys.stdout.write(base64.b64decode(status.get("out-data", "")).decode("utf-8", "replace"))
     sys.stderr.write(base64.b64decode(status.get("err-data", "")).decode("utf-8", "replace"))
