@@ -1,21 +1,30 @@
 #!/usr/bin/env python3
 """Prints, as JSON, the last hypervisor_host_report the role showed in an Ansible log read from stdin.
 
-The default callback prints `debug: var=` as JSON after `ok: [host] => `; the report is the value of its key.
+The project's ansible.cfg shows results as YAML: the report is the block indented under its key.
 """
 import json
+import re
 import sys
 
-MARK = '"hypervisor_host_report": '
+import yaml
+
+KEY = re.compile(r"^( *)hypervisor_host_report:\s*$")
 
 
-def last_report(text):
-    start = text.rfind(MARK)
-    if start < 0:
-        sys.exit("no hypervisor_host_report in the log")
-    report, _end = json.JSONDecoder().raw_decode(text, start + len(MARK))
-    return report
+def last_report(lines):
+    starts = [i for i, line in enumerate(lines) if KEY.match(line)]
+    if not starts:
+        sys.exit("host_report: no hypervisor_host_report in the log")
+    first = starts[-1]
+    indent = len(KEY.match(lines[first]).group(1))
+    block = [lines[first]]
+    for line in lines[first + 1:]:
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
+            break
+        block.append(line)
+    return yaml.safe_load("\n".join(line[indent:] for line in block))["hypervisor_host_report"]
 
 
 if __name__ == "__main__":
-    print(json.dumps(last_report(sys.stdin.read())))
+    print(json.dumps(last_report(sys.stdin.read().splitlines())))
