@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Prints, as JSON, the last hypervisor_host_report the role showed in an Ansible log read from stdin.
 
 The project's ansible.cfg shows results as YAML: the report is the block indented under its key.
