@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 workstation.vms contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Prints, as JSON, the last hypervisor_host_report the role showed in an Ansible log read from stdin.
 
 The project's ansible.cfg shows results as YAML: the report is the block indented under its key.
