@@ -129,7 +129,7 @@ options:
       - V(ipv4) waits for an IPv4 address on any NIC (or on O(wait_nic)). NICs without DHCP are never
         waited for.
       - V(agent) waits for the LXD agent of a virtual machine (needed for exec).
-      - V(cloud-init) runs C(cloud-init status --wait) in the instance; V(error) fails, V(degraded) warns.
+      - V(cloud-init) runs C(cloud-init status --wait); V(degraded) warns, V(error) and V(disabled) fail.
       - V(ssh) waits for an SSH banner on port 22 of the first IPv4 address.
       - Only with O(state=started), O(state=restarted) or O(state=present) (when running).
     choices: [none, ipv4, agent, cloud-init, ssh]
