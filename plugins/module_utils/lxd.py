@@ -281,7 +281,13 @@ class LxdClient:
         deadline = time.monotonic() + timeout
         while True:
             left = max(1, int(deadline - time.monotonic()))
-            meta = self._get("/operations/%s/wait" % op_id, {"timeout": min(left, 30)})["metadata"]
+            try:
+                meta = self._get("/operations/%s/wait" % op_id, {"timeout": min(left, 30)})["metadata"]
+            except LxdError as exc:
+                # Incus answers a wait that outlasts its timeout with an error, LXD with the running operation.
+                if "context deadline exceeded" not in str(exc):
+                    raise
+                meta = {"status_code": 103, "status": "Running", "description": "operation %s" % op_id}
             if meta["status_code"] == 200:
                 return meta
             if meta["status_code"] >= 400:
