@@ -207,6 +207,7 @@ def run(module, backend):
     A failure while the steps are applied undoes the creating steps of this run; a failing wait does not (the
     instance is made and reported: the next run waits again)."""
     result = dict(changed=False, actions=[], pending_restart=[], instance={})
+    handled = (InputError, InstanceError, WaitTimeout) + tuple(backend.errors)
     started = []     # steps begun in this run (the failing one included); emptied once all are done
     try:
         wanted = backend.wanted(wanted_common(module.params, backend))
@@ -238,7 +239,7 @@ def run(module, backend):
         result["changed"] = bool(result["actions"])
         for warning in plan.warnings:
             module.warn(warning)
-    except (InputError, InstanceError, WaitTimeout) + tuple(backend.errors) as exc:
+    except handled as exc:
         msg = str(exc)
         undone = _undo(backend, started)
         if undone:

@@ -471,4 +471,3 @@ class LxdInstance(Backend):
                 raise WaitTimeout("timed out waiting for cloud-init in %s" % name)
             raise
         return cloud_init_outcome(code, out, err)
-

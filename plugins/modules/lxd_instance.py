@@ -81,18 +81,10 @@ options:
       - Profiles in the order LXD applies them. The server's choice (C(default)) when not given.
     type: list
     elements: str
-  cpus:
-    description:
-      - Number of CPUs, C(limits.cpu).
-  memory:
-    description:
-      - C(limits.memory).
-  disk:
-    description:
-      - Size of the root disk device (a local C(root) device overriding the profile's, same pool).
-  cloud_init:
-    description:
-      - Stored as C(cloud-init.user-data) (not the older C(user.user-data), which is left alone).
+  cpus: {description: "Number of CPUs, C(limits.cpu)."}
+  memory: {description: C(limits.memory).}
+  disk: {description: "Size of the root disk device (a local C(root) device overriding the profile's, same pool)."}
+  cloud_init: {description: "Stored as C(cloud-init.user-data) (not the older C(user.user-data), which is left alone)."}
   mounts:
     description:
       - Host directories shown in the guest. Host directories are never created or deleted by the module,
@@ -100,7 +92,12 @@ options:
       - Each mount is a C(disk) device named C(mount-<guest path>). Mounts in the list and not on the instance
         are added; local disk devices with a host source (other than the root disk, and not named in O(devices))
         that are not in the list are removed (the host directory stays). Omit the option to leave mounts alone.
+    type: list
+    elements: dict
     suboptions:
+      source: {description: Absolute path of an existing directory on the host., type: path, required: true}
+      path: {description: Absolute path in the guest., type: str, required: true}
+      readonly: {description: Mount read-only in the guest., type: bool, default: false}
       shift:
         description:
           - Map ownership with idmapped mounts (C(shift=true)) so the guest's users own what the host's own.
@@ -117,9 +114,7 @@ options:
       - Containers only (on virtual machines LXD needs NAT mode and a static address, so use O(devices)).
     type: list
     elements: raw
-  labels:
-    description:
-      - Stored as C(user.label.<key>) config keys. Other C(user.*) keys are not labels and stay untouched.
+  labels: {description: "Stored as C(user.label.<key>) config keys. Other C(user.*) keys are not labels and stay untouched."}
   ephemeral:
     description:
       - An ephemeral instance is deleted by LXD when it stops. Cannot be combined with O(state=stopped).

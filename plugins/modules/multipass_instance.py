@@ -51,7 +51,11 @@ options:
       - Mounts in the list and not on the instance are added; mounts on the instance that are not in the list are
         removed (C(multipass umount), the host directory stays); a mount whose source, type or id maps differ is
         unmounted and mounted again. Omit the option to leave mounts alone.
+    type: list
+    elements: dict
     suboptions:
+      source: {description: Absolute path of an existing directory on the host., type: path, required: true}
+      path: {description: Absolute path in the instance., type: str, required: true}
       readonly:
         description: Multipass has no read-only mounts; V(true) fails with a clear message.
         type: bool
@@ -96,17 +100,12 @@ options:
     type: list
     elements: dict
     suboptions:
-      name:
-        description: Host network (interface or bridge) name.
-        type: str
-        required: true
+      name: {description: Host network (interface or bridge) name., type: str, required: true}
       mode:
         description: V(auto) configures the interface in the instance, V(manual) leaves it unconfigured.
         type: str
         choices: [auto, manual]
-      mac:
-        description: MAC address of the interface in the instance.
-        type: str
+      mac: {description: MAC address of the interface in the instance., type: str}
   bridged:
     description: Add C(--bridged) at creation (the network named by C(multipass get local.bridged-network)).
     type: bool
