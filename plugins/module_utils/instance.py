@@ -209,17 +209,20 @@ def run(module, backend):
     result = dict(changed=False, actions=[], pending_restart=[], instance={})
     handled = (InputError, InstanceError, WaitTimeout) + tuple(backend.errors)
     started = []     # steps begun in this run (the failing one included); emptied once all are done
+    applied = None   # how many steps were done; None once the steps are over
     try:
         wanted = backend.wanted(wanted_common(module.params, backend))
         current = backend.read()
         plan = backend.plan(current, wanted)
         result["pending_restart"] = plan.pending_restart
+        applied = 0
         for step in plan.steps:
             result["actions"].append(step.action)
             if not module.check_mode:
                 started.append(step)
                 backend.apply(step)
-        started = []
+                applied += 1
+        started, applied = [], None
         if module.check_mode:
             after = current if plan.predicted is UNCHANGED else plan.predicted
         else:
@@ -245,7 +248,8 @@ def run(module, backend):
         if undone:
             msg = "%s (what this run created is deleted again: %s)" % (msg, ", ".join(undone))
         backend.report(result)
-        result["changed"] = bool(result["actions"])
+        # a step that failed changed nothing by itself; what was done before it did (even when undone)
+        result["changed"] = bool(applied) if applied is not None else bool(result["actions"])
         if isinstance(exc, tuple(backend.errors)):
             result.update(backend.error_result(exc))
         module.fail_json(msg=msg, **result)

@@ -150,7 +150,7 @@ def test_failure_undoes_what_this_run_created():
     out = run(backend)
     assert out.failed and "start refused" in out.result["msg"] and "deleted again: create" in out.result["msg"]
     assert backend.store is None and backend.applied == ["create", "start", "undo create"]
-    assert out.result["actions"] == ["create", "start"] and out.result["rc"] == 7
+    assert out.result["actions"] == ["create", "start"] and out.result["rc"] == 7 and out.result["changed"]
 
 
 def test_failure_on_existing_instance_undoes_nothing():
@@ -218,6 +218,7 @@ def test_create_failing_before_anything_exists_undoes_nothing():
     backend = DictBackend(FakeModule(), fail_on="create")
     out = run(backend)
     assert out.failed and "deleted again" not in out.result["msg"] and backend.applied == ["create", "undo create"]
+    assert out.result["actions"] == ["create"] and not out.result["changed"]
 
 
 def test_failing_wait_keeps_the_new_instance(monkeypatch):
