@@ -73,7 +73,6 @@ class Backend:
 
     name = "backend"          # `instance.backend` in the result (lxd, libvirt, multipass)
     errors = ()               # the backend's own exception classes, reported like InstanceError
-    wait_extra = ()           # wait_for values besides ipv4/ssh/cloud-init, handled by wait_ready()
 
     def __init__(self, module):
         self.module = module
@@ -122,7 +121,7 @@ class Backend:
     # ---- wait --------------------------------------------------------------------------------------
     def wait_ready(self, what, current, timeout):
         """Before the common wait: refuse what can never come (a NIC without DHCP), wait for what the backend
-        needs first (a VM agent), and do the waits of `wait_extra` entirely."""
+        needs first (a VM agent), and do the waits only this backend has (its own wait_for values) entirely."""
 
     def ipv4(self):
         """(list of IPv4 addresses now, text of what was seen when there is none)."""

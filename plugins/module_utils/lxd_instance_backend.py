@@ -266,7 +266,6 @@ class LxdInstance(Backend):
 
     name = "lxd"
     errors = (lxd.LxdError,)
-    wait_extra = ("agent",)
 
     def __init__(self, module):
         super().__init__(module)

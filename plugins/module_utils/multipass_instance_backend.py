@@ -107,8 +107,9 @@ class MultipassInstance(Backend):
         return dict(info=info, resources=resources, entry=self.cli.store.entry(name))
 
     def managed(self, current):
-        return dict(state=state_word(current["info"].get("state")),
-                    mounts=[mount_text(m) for m in mounts_from_info(current["info"], current["entry"].get("mount_types"))],
+        """The settings the diff shows."""
+        mounts = mounts_from_info(current["info"], current["entry"].get("mount_types"))
+        return dict(state=state_word(current["info"].get("state")), mounts=[mount_text(m) for m in mounts],
                     labels=current["entry"].get("labels") or {})
 
     # ---- plan --------------------------------------------------------------------------------------
@@ -258,7 +259,7 @@ class Planner:
                                      "effect only on a new instance" % self.name)
         self.mounts(have_mounts, after)
         labels = wanted["labels"]
-        if labels is not None and labels != (entry.get("labels") or {} if not created else {}):
+        if labels is not None and labels != ({} if created else entry.get("labels") or {}):
             after["labels"] = labels
             self.add("labels", labels=labels)
         status = self.reach_state(status, restarted)
@@ -289,7 +290,8 @@ class Planner:
             return status, False
         restarted = False
         if status != "Stopped":
-            if wanted["state"] != "stopped" and not (self.params["restart_on_change"] or wanted["state"] == "restarted"):
+            bounce = self.params["restart_on_change"] or wanted["state"] == "restarted"
+            if wanted["state"] != "stopped" and not bounce:
                 self.pending = differ
                 for key in differ:
                     after[key] = before[key]
