@@ -14,7 +14,7 @@ import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.workstation.vms.plugins.module_utils import lxd_instance_backend, multipass_instance_backend
-from ansible_collections.workstation.vms.plugins.module_utils.common import InputError
+from ansible_collections.workstation.vms.plugins.module_utils.common import InputError, instance_argument_spec
 
 
 def _incus_defaults(options):
@@ -38,22 +38,16 @@ COMMON = ("name", "state", "image", "cpus", "memory", "disk", "cloud_init", "mou
 
 
 def argument_spec():
-    """The guest module's own spec: the common options loosely typed (each backend's spec checks them)."""
-    return dict(
+    """The guest module's own spec: the common options of common.instance_argument_spec with their types only
+    (no defaults, choices or suboptions: the backend's own spec checks and completes them)."""
+    spec = {key: {k: v for k, v in option.items() if k in ("type", "elements", "required")}
+            for key, option in instance_argument_spec([]).items()}
+    spec.update(
         backend=dict(type="str", required=True, choices=sorted(BACKENDS)),
-        name=dict(type="str", required=True),
-        state=dict(type="str"),
         image=dict(type="raw"),
-        cpus=dict(type="int"),
-        memory=dict(type="str"),
-        disk=dict(type="str"),
-        cloud_init=dict(type="raw"),
-        mounts=dict(type="list", elements="dict"),
-        labels=dict(type="dict"),
-        wait_for=dict(type="str"),
-        wait_timeout=dict(type="int"),
         options=dict(type="dict", default={}),
     )
+    return spec
 
 
 class BackendModule:
