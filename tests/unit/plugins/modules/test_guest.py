@@ -74,7 +74,8 @@ def test_multipass_guest_via_main(env):  # pylint: disable=redefined-outer-name
     assert created["actions"] == predicted["actions"] == ["launch", "labels"]
     assert created["instance"]["labels"] == {"role": "db"} and created["instance"]["backend"] == "multipass"
     assert not run_plain(env, **common)["changed"]
-    gone = run_plain(env, **dict(common, state="absent", mounts=None))
+    common.update(state="absent", mounts=None)
+    gone = run_plain(env, **common)
     assert gone["actions"] == ["delete"] and mp_test.info("mpi-g2") is None
 
 
