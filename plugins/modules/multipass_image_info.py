@@ -11,14 +11,14 @@ module: multipass_image_info
 short_description: List the images and blueprints Multipass can launch
 version_added: 0.1.0
 description:
-  - Returns what C(multipass find) offers, so that a playbook can choose the O(workstation.vms.multipass_instance#module:image)
-    of an instance: each image and blueprint with the name to launch it by, its remote, aliases, OS, release and
-    version.
+  - Returns what C(multipass find) offers, so that a playbook can choose the
+    O(workstation.vms.multipass_instance#module:image) of an instance. For each image and blueprint, the name to
+    launch it by, its remote, aliases, OS, release and version.
   - Read-only; it changes nothing, also not in check mode.
   - With O(name), only what matches that name (C(multipass find <name>)); each match is returned under the name
     searched for and without other aliases, as Multipass does.
-  - Blueprints are deprecated in Multipass 1.16 and later; their list comes from the C(blueprints (deprecated))
-    key, or C(blueprints) from older Multipass.
+  - Blueprints are deprecated in Multipass 1.16 and later; their list is read from the JSON key named
+    "blueprints (deprecated)", or C(blueprints) from older Multipass.
 author:
   - workstation.vms contributors (@workstation-vms)
 attributes:

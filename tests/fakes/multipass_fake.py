@@ -1104,8 +1104,8 @@ class Fake:
             self.out.write("multipass   %s\n" % version() + ("" if down else "multipassd  %s\n" % version()))
 
     def find(self, argv):
-        args = Args(argv, values=("format",), flags=("show-unsupported", "force-update", "only-images",
-                                                      "only-blueprints"))
+        args = Args(argv, values=("format",),
+                    flags=("show-unsupported", "force-update", "only-images", "only-blueprints"))
         if len(args.positional) > 1:
             raise Exit(1, "Wrong number of arguments\n")
         remote, text = "", None

@@ -20,6 +20,7 @@ from multipass_expected import (  # pylint: disable=import-error
     FAKE, INFO_MULTIPLE, TABLE_FIND_DUPLICATE, TABLE_INFO_BLACK_HOLE, TABLE_INFO_MULTIPLE, TABLE_LIST_SNAPSHOTS,
     spinner_free)
 
+
 def snapshot(mp, instance, name, comment="", parent=None):
     if parent is not None:
         assert mp("restore", "--destructive", "%s.%s" % (instance, parent))[0] == 0
