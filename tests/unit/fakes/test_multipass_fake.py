@@ -7,12 +7,9 @@ tests), messages and exit codes. If the fake drifts from the real CLI, these fai
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
-import subprocess
 import sys
 
 import pytest
