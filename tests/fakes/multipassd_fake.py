@@ -25,7 +25,7 @@ import sys
 import time
 
 DEFAULT_ADDRESS = "unix:/run/multipass_socket"
-IDLE_EXIT = 1800
+IDLE_EXIT = 3600
 WAIT = 10
 
 
