@@ -24,9 +24,10 @@ author:
 attributes:
   check_mode:
     support: full
-    details: Nothing is changed in either mode.
+    description: Runs the same as without check mode; nothing is changed in either mode.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
 options:
   name:
     description:
@@ -35,11 +36,11 @@ options:
       - Omitted, everything supported is listed.
     type: str
   only_images:
-    description: List only images (C(multipass find --only-images)); O(blueprints) is then empty.
+    description: List only images (C(multipass find --only-images)); RV(blueprints) is then empty.
     type: bool
     default: false
   only_blueprints:
-    description: List only blueprints (C(multipass find --only-blueprints)); O(images) is then empty.
+    description: List only blueprints (C(multipass find --only-blueprints)); RV(images) is then empty.
     type: bool
     default: false
   show_unsupported:
