@@ -11,31 +11,43 @@ keeps a copy of it in `instances/<name>/snapshots/<snapshot>`, which a restore p
 Environment:
   MULTIPASS_FAKE_STATE     state directory
   MULTIPASS_FAKE_VERSION   version to imitate, default 1.16.3; 1.17.x imitates `main` (zone, insertion order,
-                           minimum sizes 512M memory / 1G disk)
-  MULTIPASS_FAKE_DAEMON    "down": the daemon is unreachable (also: a file `daemon-down` in the state directory).
-                           With MULTIPASS_SERVER_ADDRESS unset or unix:... the unix-socket message and rc 2 are
-                           printed; with a host:port address gRPC UNAVAILABLE and rc 3.
+                           minimum sizes 512M memory / 1G disk, the Debian and Fedora images)
+  MULTIPASS_SERVER_ADDRESS where the daemon is, as the real client reads it (default unix:/run/multipass_socket).
+                           The daemon is up when that socket answers: tests run the fake daemon
+                           (tests/fakes/multipassd start|stop). Down: the unix-socket message and rc 2, or gRPC
+                           UNAVAILABLE and rc 3 for a host:port address.
   MULTIPASS_FAKE_BOOT_SECONDS  simulated boot time (not slept); launch/start --timeout below it gives rc 5.
 
-The subset of `exec` (documented in docs/multipass_instance.md): the command runs ON THE HOST, with its working
-directory and HOME in the instance's rootfs/home/ubuntu and MULTIPASS_FAKE_ROOT set to the rootfs; `cloud-init
-status` is answered by the fake itself. `transfer` maps instance paths into the rootfs (absolute host paths already
-inside the rootfs are kept). Mounts are symlinks inside the rootfs. cloud-init `write_files` are applied to the
-rootfs at launch.
+Every invocation makes the client certificate the real client makes ($XDG_DATA_HOME or ~/.local/share, then
+multipass-client-certificate/multipass_cert.pem and multipass_cert_key.pem).
+
+`exec` runs the command line as the real client builds it (every argument quoted, `cd <dir>&&` first when a working
+directory applies) through bash inside the guest: a private mount namespace where the rootfs is / (with the host's
+/usr bound read-only standing for the image's programs, /dev and /proc) and the instance's mounts are bound at
+their targets, so guest paths (/home/ubuntu/<mount>, /etc/...) are the guest's. It needs root. `cloud-init status`
+is answered by the fake itself. `transfer` copies inside the same mount namespace (without the chroot).
+cloud-init `write_files` are applied to the rootfs at launch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime
 import fcntl
 import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+
+# The daemon stand-in, the image catalogue and the table format live next to this file.
+import multipass_fake_images as images  # pylint: disable=import-error
+import multipass_fake_tables as tables  # pylint: disable=import-error
+import multipassd_fake  # pylint: disable=import-error
 
 SPINNER = "\x1b[2K\x1b[0A\x1b[0E"
 MEMORY_SIZE_RE = re.compile(r"^\s*(\d+)(?:\.(\d+)(?=[KMG]))?(?:([KMG])(?:i?B)?|B)?\s*$", re.IGNORECASE)
@@ -49,15 +61,6 @@ HOME = "/home/ubuntu"
 GIB = 1024 ** 3
 MIB = 1024 ** 2
 
-# alias -> (image_release, release (PRETTY_NAME), os); the "default" image is the newest LTS.
-IMAGES = {
-    "24.04": ("24.04 LTS", "Ubuntu 24.04.3 LTS"), "noble": ("24.04 LTS", "Ubuntu 24.04.3 LTS"),
-    "lts": ("24.04 LTS", "Ubuntu 24.04.3 LTS"), "default": ("24.04 LTS", "Ubuntu 24.04.3 LTS"),
-    "22.04": ("22.04 LTS", "Ubuntu 22.04.5 LTS"), "jammy": ("22.04 LTS", "Ubuntu 22.04.5 LTS"),
-    "20.04": ("20.04 LTS", "Ubuntu 20.04.6 LTS"), "focal": ("20.04 LTS", "Ubuntu 20.04.6 LTS"),
-    "25.04": ("25.04", "Ubuntu 25.04"), "plucky": ("25.04", "Ubuntu 25.04"),
-    "docker": ("24.04 LTS", "Ubuntu 24.04.3 LTS"),
-}
 REMOTES = ("release", "daily", "appliance", "snapcraft", "core")
 DRIVERS_1_16 = ("qemu", "libvirt", "lxd")
 DRIVERS_MAIN = ("qemu",)
@@ -216,24 +219,29 @@ class State:
         return self.settings.get("local.driver", "qemu")
 
 
-def daemon_down(root):
-    return os.environ.get("MULTIPASS_FAKE_DAEMON") == "down" or os.path.exists(os.path.join(root, "daemon-down"))
-
-
 def daemon_failure(command):
-    """The client's view of an unreachable daemon (spec 0.0)."""
-    address = os.environ.get("MULTIPASS_SERVER_ADDRESS", "")
-    if not address or address.startswith("unix:"):
-        if address:
-            socket_path = address[len("unix:"):]
-        elif os.environ.get("SNAP_COMMON"):
-            socket_path = os.path.join(os.environ["SNAP_COMMON"], "multipass_socket")
-        else:
-            socket_path = "/run/multipass_socket"
+    """None when the daemon's socket answers; else the client's failure (spec 0.0): over a unix socket the client
+    probes the socket itself and reports through the standard failure handler (rc 2); over host:port gRPC says
+    UNAVAILABLE (rc 3)."""
+    address = multipassd_fake.address()
+    error = multipassd_fake.probe(address)
+    if error is None:
+        return None
+    if address.startswith("unix:"):
+        socket_path = address[len("unix:"):]
+        if isinstance(error, PermissionError):
+            return Exit(2, "%s failed: multipass socket access denied\nPlease check that you have read/write "
+                           "permissions to '%s'\n" % (command, socket_path))
         return Exit(2, "%s failed: cannot connect to the multipass socket\nPlease ensure multipassd is running and "
                        "'%s' is accessible\n" % (command, socket_path))
     return Exit(3, "%s failed: failed to connect to all addresses; last error: UNKNOWN: ipv4:%s: Failed to connect "
                    "to remote host: Connection refused\n" % (command, address))
+
+
+def require_daemon(command):
+    failure = daemon_failure(command)
+    if failure is not None:
+        raise failure
 
 
 def failed(command, message, details=""):
@@ -289,6 +297,11 @@ class Args:
 
     def get(self, key, default=None):
         return self.options.get(key, default)
+
+
+def by_index(snapshots):
+    """Snapshots in the order they were taken (the daemon's order)."""
+    return sorted(snapshots.items(), key=lambda item: item[1].get("index", 0))
 
 
 def split_target(text):
@@ -348,18 +361,11 @@ class Fake:
     def mount_into(self, inst, name, source, target, mtype, uid_maps, gid_maps):
         inst["mounts"][target] = {"source_path": source, "uid_mappings": uid_maps, "gid_mappings": gid_maps,
                                   "type": mtype}
-        link = self.state.rootfs(name) + target
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        if os.path.islink(link):
-            os.unlink(link)
-        if not os.path.exists(link):
-            os.symlink(source, link)
+        mountpoint(self.state.rootfs(name), target)
 
-    def unmount_from(self, inst, name, target):
+    @staticmethod
+    def unmount_from(inst, target):
         del inst["mounts"][target]
-        link = self.state.rootfs(name) + target
-        if os.path.islink(link):
-            os.unlink(link)
 
     # -- launch
 
@@ -385,8 +391,7 @@ class Fake:
         if args.get("bridged"):
             networks.append({"name": "bridged", "mode": "auto", "mac": ""})
         user_data = self.load_cloud_init(args.get("cloud-init"))
-        if daemon_down(self.state.root):
-            raise daemon_failure("launch")
+        require_daemon("launch")
         name = args.get("name") or self.pet_name()
         if not NAME_RE.match(name):
             raise failed("launch", "Invalid arguments supplied", "Invalid instance name supplied: %s" % name)
@@ -411,10 +416,10 @@ class Fake:
                                  "local.bridged-network=<name>` to select one.")
             if wanted not in [n["name"] for n in NETWORKS]:
                 raise failed("launch", "Invalid network options supplied", "Invalid network '%s' set." % wanted)
-        image_release, release = self.resolve_image(image)
+        image_release, release, os_name = self.resolve_image(image)
         self.state.data["serial"] += 1
         inst = {
-            "state": "Running", "deleted": False, "image": image, "image_release": image_release,
+            "state": "Running", "deleted": False, "image": image, "image_release": image_release, "os": os_name,
             "release": release, "image_hash": hashlib.sha256(image_release.encode() + image.encode()).hexdigest(),
             "cpus": int(cpus_text), "memory": memory, "disk": disk, "mounts": {}, "networks": networks,
             "ipv4": [self.new_ip()] + [self.new_ip() for _n in networks], "snapshots": {}, "snapshot_seq": 0,
@@ -422,7 +427,7 @@ class Fake:
         }
         self.state.instances[name] = inst
         root = self.state.rootfs(name)
-        os.makedirs(os.path.join(root, "home", "ubuntu"), exist_ok=True)
+        make_guest_root(root)
         self.apply_cloud_init(root, user_data)
         self.spin("Launching %s" % name)
         self.boot_check(timeout, "launch")
@@ -506,15 +511,16 @@ class Fake:
             path = image[len("file://"):]
             if not os.path.isfile(path):
                 raise failed("launch", "Custom image `%s` does not exist." % path)
-            return "", ""
+            return "", "", ""
         if image.startswith(("http://", "https://")):
-            return "", ""
+            return "", "", ""
         remote, _sep, alias = image.rpartition(":")
         if remote and remote not in REMOTES:
             raise failed("launch", 'Remote "%s" is unknown or unreachable.' % remote)
-        if alias not in IMAGES:
+        entry = images.lookup(is_main(), remote, alias)
+        if entry is None:
             raise failed("launch", 'Unable to find an image matching "%s" in remote "%s".' % (alias, remote or "release"))
-        return IMAGES[alias]
+        return entry["release"], entry["pretty"], entry["os"]
 
     # -- list / info
 
@@ -522,19 +528,20 @@ class Fake:
         args = Args(argv, values=("format",), flags=("snapshots", "no-ipv4"))
         if args.positional:
             raise Exit(1, "This command takes no arguments\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure("list")
+        require_daemon("list")
         if args.get("snapshots"):
             doc = {"errors": [], "info": {}}
+            rows = []
             for name, inst in self.ordered():
                 if inst["snapshots"]:
-                    doc["info"][name] = {snap: self.snapshot_brief(s) for snap, s in inst["snapshots"].items()}
-            return self.output(args.get("format"), doc, "No snapshots found.\n" if not doc["info"] else None)
+                    doc["info"][name] = {snap: self.snapshot_brief(s) for snap, s in by_index(inst["snapshots"])}
+                    rows += [(name, snap, s["parent"], s["comment"]) for snap, s in by_index(inst["snapshots"])]
+            return self.output(args.get("format"), doc, tables.snapshots_list(rows))
         entries = []
         for name, inst in self.ordered():
             entry = {"name": name, "state": self.status(inst),
                      "ipv4": list(inst["ipv4"]) if self.running(inst) and not args.get("no-ipv4") else [],
-                     "release": ("Ubuntu " + inst["image_release"]) if inst["image_release"] else "Not Available"}
+                     "release": self.release_shown(inst)}
             if is_main():
                 entry["zone"] = {"name": inst.get("zone", "zone1"), "available": True}
             entries.append(entry)
@@ -546,6 +553,14 @@ class Fake:
                 "%-24s%-18s%-17s%s\n" % (e["name"], e["state"], (e["ipv4"] or ["--"])[0], e["release"])
                 for e in entries)
         return self.output(args.get("format"), {"list": entries}, table)
+
+    @staticmethod
+    def release_shown(inst):
+        """`list`: "Ubuntu <release>" hard-coded in 1.16.3, "<os> <release>" in main."""
+        if not inst["image_release"]:
+            return "Not Available"
+        os_name = (inst.get("os") or "Ubuntu") if is_main() else "Ubuntu"
+        return "%s %s" % (os_name, inst["image_release"])
 
     def snapshot_brief(self, snap):
         if is_main():
@@ -577,8 +592,7 @@ class Fake:
 
     def info(self, argv):
         args = Args(argv, values=("format",), flags=("all", "snapshots", "no-runtime-information"))
-        if daemon_down(self.state.root):
-            raise daemon_failure("info")
+        require_daemon("info")
         names = args.positional
         wanted = {}
         lines = []
@@ -599,17 +613,18 @@ class Fake:
         if lines:
             raise errors_occurred("info", lines)
         doc = {"errors": [], "info": {}}
+        blocks = []
         for name, what in wanted.items():
             inst = self.instance(name)
             entry = self.details(inst, not args.get("no-runtime-information")) if what["whole"] else {}
-            snaps = what["snaps"] or (list(inst["snapshots"]) if args.get("snapshots") else [])
+            if what["whole"]:
+                blocks.append(tables.instance_details(name, entry, human_readable))
+            snaps = what["snaps"] or ([n for n, _s in by_index(inst["snapshots"])] if args.get("snapshots") else [])
             if snaps or (args.get("snapshots") and what["whole"]):
                 entry["snapshots"] = {s: self.snapshot_details(inst, s) for s in snaps}
+                blocks += [tables.snapshot_details(name, s, entry["snapshots"][s]) for s in snaps]
             doc["info"][name] = entry
-        table = "".join("Name:           %s\nState:          %s\nIPv4:           %s\nRelease:        %s\n\n" % (
-            n, e.get("state", ""), (e.get("ipv4") or ["--"])[0], e.get("release") or "--")
-            for n, e in doc["info"].items())
-        return self.output(args.get("format"), doc, table)
+        return self.output(args.get("format"), doc, tables.info(blocks, args.get("snapshots")))
 
     def details(self, inst, runtime):
         running = self.running(inst) and runtime
@@ -657,8 +672,7 @@ class Fake:
         args = Args(argv, values=values, flags=tuple(flags), aliases={"t": "time", "c": "cancel"})
         if args.get("all") and args.positional:
             raise Exit(1, "Cannot specify name when --all option set\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure(command)
+        require_daemon(command)
         if command == "start":
             names = args.positional or ([] if args.get("all") else
                                         [self.state.settings.get("client.primary-name", "primary")])
@@ -697,8 +711,7 @@ class Fake:
             raise Exit(1, "Name argument or --all is required\n")
         if args.get("all") and args.positional:
             raise Exit(1, "Cannot specify name when --all option set\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure("delete")
+        require_daemon("delete")
         snaps = [p for p in args.positional if "." in p]
         if snaps and not args.get("purge"):
             raise Exit(2, "Snapshots can only be purged (after deletion, they cannot be recovered). Unable to query "
@@ -717,29 +730,35 @@ class Fake:
             raise errors_occurred("delete", lines)
         for item in snaps:
             name, _dot, snap = item.partition(".")
-            self.instance(name)["snapshots"].pop(snap)
-            shutil.rmtree(self.state.snapshot_fs(name, snap), ignore_errors=True)
+            self.delete_snapshot(name, snap)
         for name in names:
             if args.get("purge"):
                 self.purge_one(name)
             else:
                 self.instance(name)["deleted"] = True
 
+    def delete_snapshot(self, name, snap):
+        """BaseVirtualMachine::delete_snapshot_helper: the head moves to the deleted snapshot's parent, and its
+        children become children of that parent."""
+        inst = self.instance(name)
+        parent = inst["snapshots"].pop(snap)["parent"]
+        for other in inst["snapshots"].values():
+            if other["parent"] == snap:
+                other["parent"] = parent
+        if inst.get("head") == snap:
+            inst["head"] = parent
+        shutil.rmtree(self.state.snapshot_fs(name, snap), ignore_errors=True)
+
     def purge_one(self, name):
-        inst = self.state.instances.pop(name)
-        root = self.state.rootfs(name)
-        for target in list(inst["mounts"]):
-            link = root + target
-            if os.path.islink(link):
-                os.unlink(link)
-        shutil.rmtree(os.path.dirname(root), ignore_errors=True)
+        """Mount sources are bound only inside short-lived namespaces, so removing the root never reaches them."""
+        self.state.instances.pop(name)
+        shutil.rmtree(os.path.dirname(self.state.rootfs(name)), ignore_errors=True)
 
     def recover(self, argv):
         args = Args(argv, flags=("all",))
         if not args.positional and not args.get("all"):
             raise Exit(1, "Name argument or --all is required\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure("recover")
+        require_daemon("recover")
         for name in self.select("recover", args.positional, args.get("all"), allow_deleted=True):
             inst = self.instance(name)
             if inst["deleted"]:
@@ -749,8 +768,7 @@ class Fake:
     def purge(self, argv):
         if argv:
             raise Exit(1, "This command takes no arguments\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure("purge")
+        require_daemon("purge")
         for name in [n for n, i in self.state.instances.items() if i["deleted"]]:
             self.purge_one(name)
 
@@ -772,8 +790,7 @@ class Fake:
                     raise Exit(1, "Invalid %s map given: %s\n" % (label, mapping))
         uid_maps = list(args.get("uid-map", [])) or ["%d:default" % os.getuid()]
         gid_maps = list(args.get("gid-map", [])) or ["%d:default" % os.getgid()]
-        if daemon_down(self.state.root):
-            raise daemon_failure("mount")
+        require_daemon("mount")
         if self.state.settings.get("local.privileged-mounts") == "false":
             raise failed("mount", "Mounts are disabled on this installation of Multipass.\n\nSee "
                                   "https://canonical.com/multipass/docs/set-command#local.privileged-mounts for "
@@ -804,8 +821,7 @@ class Fake:
         args = Args(argv)
         if not args.positional:
             raise Exit(1, "Not enough arguments given\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure("umount")
+        require_daemon("umount")
         lines = []
         todo = []
         for spec in args.positional:
@@ -822,7 +838,7 @@ class Fake:
         if lines:
             raise errors_occurred("umount", lines)
         for name, target in todo:
-            self.unmount_from(self.instance(name), name, target)
+            self.unmount_from(self.instance(name), target)
 
     # -- snapshots
 
@@ -840,8 +856,7 @@ class Fake:
             raise Exit(1, "Need the name of an instance to snapshot.\n")
         if len(args.positional) > 1:
             raise Exit(1, "Too many arguments supplied\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure("snapshot")
+        require_daemon("snapshot")
         name = args.positional[0]
         inst = self.single("snapshot", name)
         if self.lacks("snapshots"):
@@ -855,7 +870,8 @@ class Fake:
             raise failed("snapshot", "Snapshot already exists: %s.%s" % (name, snap))
         inst["snapshot_seq"] += 1
         inst["snapshots"][snap] = {
-            "parent": inst.get("head", ""), "comment": args.get("comment", ""), "cpus": inst["cpus"],
+            "index": inst["snapshot_seq"], "parent": inst.get("head", ""), "comment": args.get("comment", ""),
+            "cpus": inst["cpus"],
             "memory": inst["memory"], "disk": inst["disk"], "mounts": json.loads(json.dumps(inst["mounts"])),
             "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
         inst["head"] = snap
@@ -874,8 +890,7 @@ class Fake:
         if not snap:
             raise Exit(1, "Invalid format. Please specify the instance to restore and snapshot to use in the form "
                           "<instance>.<snapshot>.\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure("restore")
+        require_daemon("restore")
         inst = self.single("restore", name)
         if inst["state"] != "Stopped":
             raise failed("restore", "Multipass can only restore snapshots of stopped instances.")
@@ -907,8 +922,7 @@ class Fake:
             command = command[1:]
         if not command:
             raise Exit(1, "Wrong number of arguments\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure("exec")
+        require_daemon("exec")
         name = args.positional[0]
         inst = self.instance(name)
         if inst is None or inst["deleted"]:
@@ -920,18 +934,12 @@ class Fake:
             inst["state"] = "Running"
             self.spin("Starting %s" % name)
             self.state.save()
-        root = self.state.rootfs(name)
-        home = os.path.join(root, "home", "ubuntu")
-        cwd = home
-        if args.get("working-directory"):
-            cwd = guest_path(root, args.get("working-directory"))
-            if not os.path.isdir(cwd):
-                return 1
         if os.path.basename(command[0]) == "cloud-init":
             return self.cloud_init_status(command[1:])
-        env = dict(os.environ, HOME=home, USER="ubuntu", LOGNAME="ubuntu", MULTIPASS_FAKE_ROOT=root,
-                   MULTIPASS_FAKE_INSTANCE=name)
-        return Deferred(command, cwd, env)
+        work_dir = args.get("working-directory")
+        if work_dir is None and not args.get("no-map-working-directory"):
+            work_dir = mapped_working_directory(inst["mounts"])
+        return GuestCommand(self.state.rootfs(name), guest_mounts(inst), command_line(command, work_dir))
 
     def cloud_init_status(self, argv):
         if argv and argv[0] == "status":
@@ -947,9 +955,9 @@ class Fake:
         args = Args(argv, flags=("recursive", "parents"), aliases={"r": "recursive", "p": "parents"})
         if len(args.positional) < 2:
             raise Exit(1, "Not enough arguments given\n")
-        if daemon_down(self.state.root):
-            raise daemon_failure("transfer")
+        require_daemon("transfer")
         resolved = []
+        guest = None
         for spec in args.positional:
             if ":" in spec and not spec.startswith("/"):
                 name, _sep, path = spec.partition(":")
@@ -959,24 +967,27 @@ class Fake:
                         name, "does not exist" if inst is None else "is deleted")])
                 if inst["state"] != "Running":
                     raise errors_occurred("transfer", ['instance "%s" is not running' % name])
-                root = self.state.rootfs(name)
-                resolved.append(guest_path(root, path if path.startswith("/") else HOME + "/" + path))
+                guest = (self.state.rootfs(name), guest_mounts(inst))
+                resolved.append(guest[0] + "/" + (path if path.startswith("/") else HOME + "/" + path).lstrip("/"))
             else:
                 resolved.append(os.path.abspath(spec))
         *sources, target = resolved
-        for source in sources:
-            dest = os.path.join(target, os.path.basename(source)) if os.path.isdir(target) else target
-            if args.get("parents"):
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-            try:
+
+        def copy():
+            for source in sources:
+                dest = os.path.join(target, os.path.basename(source)) if os.path.isdir(target) else target
+                if args.get("parents"):
+                    os.makedirs(os.path.dirname(dest), exist_ok=True)
                 if os.path.isdir(source):
                     if not args.get("recursive"):
                         raise Exit(1, "[sftp] '%s' is a directory, use --recursive\n" % source)
                     shutil.copytree(source, dest, dirs_exist_ok=True)
                 else:
                     shutil.copyfile(source, dest)
-            except OSError as exc:
-                raise Exit(2, "[sftp] %s\n" % exc)
+        if guest is None:
+            copy()
+        else:
+            in_guest_mounts(guest[0], guest[1], copy)
 
     # -- settings
 
@@ -997,8 +1008,7 @@ class Fake:
                 raise Exit(1, "Unrecognized settings key: '%s'\n" % key)
             value = self.state.settings.get(key, DEFAULT_SETTINGS[key])
         else:
-            if daemon_down(self.state.root):
-                raise daemon_failure("get")
+            require_daemon("get")
             value = self.get_local(key)
         self.out.write((value if value or args.get("raw") else "<empty>") + "\n")
 
@@ -1030,8 +1040,7 @@ class Fake:
                 raise Exit(1, "Unrecognized settings key: '%s'\n" % key)
             self.state.settings[key] = value
             return
-        if daemon_down(self.state.root):
-            raise daemon_failure("set")
+        require_daemon("set")
         match = re.match(r"^local\.(.+)\.(cpus|memory|disk|bridged)$", key)
         invalid = "Invalid setting '%s=%s': %%s" % (key, value)
         if key == "local.driver":
@@ -1085,7 +1094,7 @@ class Fake:
 
     def version_cmd(self, argv):
         args = Args(argv, values=("format",))
-        down = daemon_down(self.state.root)
+        down = daemon_failure("version") is not None
         if args.get("format") == "json":
             doc = {"multipass": version()}
             if not down:
@@ -1094,10 +1103,43 @@ class Fake:
         else:
             self.out.write("multipass   %s\n" % version() + ("" if down else "multipassd  %s\n" % version()))
 
+    def find(self, argv):
+        args = Args(argv, values=("format",),
+                    flags=("show-unsupported", "force-update", "only-images", "only-blueprints"))
+        if len(args.positional) > 1:
+            raise Exit(1, "Wrong number of arguments\n")
+        remote, text = "", None
+        if args.positional:
+            if args.positional[0].count(":") > 1:
+                raise Exit(1, "Invalid remote and search string supplied\n")
+            remote, _sep, text = args.positional[0].rpartition(":")
+        require_daemon("find")
+        if remote and remote not in REMOTES:
+            raise failed("find", 'Remote "%s" is unknown or unreachable.' % remote)
+        show_images, show_blueprints = not args.get("only-blueprints"), not args.get("only-images")
+        found_images = images.offered(is_main(), args.get("show-unsupported")) if show_images else []
+        found_blueprints = images.blueprints() if show_blueprints and not remote else []
+        if text is not None:
+            found_images = images.search(found_images, remote, text)
+            found_blueprints = images.search(found_blueprints, "", text)
+        elif remote:
+            found_images = [e for e in found_images if e["remote"] == ("" if remote == "release" else remote)]
+
+        def listing(entries):
+            return {images.image_string(e): self.find_entry(e) for e in entries}
+        doc = {"errors": [], "blueprints (deprecated)": listing(found_blueprints), "images": listing(found_images)}
+        table = tables.find(found_images, found_blueprints, show_images, show_blueprints)
+        return self.output(args.get("format"), doc, table)
+
+    @staticmethod
+    def find_entry(entry):
+        aliases = images.filter_aliases(entry["aliases"])
+        return {"os": entry["os"], "release": entry["release"], "version": entry["version"],
+                "aliases": aliases[1:], "remote": entry["remote"]}
+
     def networks(self, argv):
         args = Args(argv, values=("format",))
-        if daemon_down(self.state.root):
-            raise daemon_failure("networks")
+        require_daemon("networks")
         if self.lacks("networks"):
             raise self.not_implemented("networks", "networks")
         table = "Name   Type      Description\n" + "".join(
@@ -1105,28 +1147,136 @@ class Fake:
         self.output(args.get("format"), {"list": NETWORKS}, table)
 
 
-class Deferred:
-    """A command to run in the instance once the state lock is released (it may call the fake again)."""
+# -- the guest: its root file system, its mounts, its shell
 
-    def __init__(self, command, cwd, env):
-        self.command = command
-        self.cwd = cwd
-        self.env = env
+CLONE_NEWNS = 0x00020000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+GUEST_ENV = {"HOME": HOME, "USER": "ubuntu", "LOGNAME": "ubuntu", "SHELL": "/bin/bash", "LANG": "C.UTF-8",
+             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+GUEST_PASSWD = "root:x:0:0:root:/root:/bin/bash\nubuntu:x:1000:1000:Ubuntu:/home/ubuntu:/bin/bash\n"
+GUEST_GROUP = "root:x:0:\nubuntu:x:1000:\n"
+
+
+def make_guest_root(root):
+    """The skeleton of an Ubuntu root: the guest's own /etc, /home/ubuntu, /tmp; /usr (and /bin, /lib... as
+    merged-/usr links) is the host's, bound read-only while a command runs, standing for the image's programs."""
+    for directory in ("home/ubuntu", "usr", "dev", "proc", "etc", "root", "var/tmp"):
+        os.makedirs(os.path.join(root, directory), exist_ok=True)
+    os.makedirs(os.path.join(root, "tmp"), mode=0o1777, exist_ok=True)
+    for link in ("bin", "sbin", "lib", "lib64"):
+        if not os.path.lexists(os.path.join(root, link)):
+            os.symlink("usr/" + link, os.path.join(root, link))
+    for name, text in (("passwd", GUEST_PASSWD), ("group", GUEST_GROUP)):
+        if not os.path.exists(os.path.join(root, "etc", name)):
+            with open(os.path.join(root, "etc", name), "w") as handle:
+                handle.write(text)
+
+
+def mountpoint(root, target):
+    """The directory a mount covers in the guest (a symlink there is what an older fake left)."""
+    path = root + target
+    if os.path.islink(path):
+        os.unlink(path)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def guest_mounts(inst):
+    return [(target, mount["source_path"]) for target, mount in sorted(inst["mounts"].items())]
+
+
+def libc_call(name, *args):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, "%s%r: %s" % (name, args, os.strerror(errno)))
+
+
+def bind(source, target, flags=0):
+    libc_call("mount", source.encode() if source else None, target.encode(), None, MS_BIND | flags, None)
+
+
+def enter_guest_mounts(root, mounts):
+    """In a child process: a private mount namespace in which the instance's mounts are bound at their targets in
+    its root, as Multipass mounts them inside the guest (the host's own view is left alone)."""
+    libc_call("unshare", CLONE_NEWNS)
+    libc_call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)
+    for target, source in mounts:
+        bind(source, mountpoint(root, target), MS_REC)
+
+
+def enter_guest(root, mounts):
+    """enter_guest_mounts, then the guest's root becomes / and its home the working directory (as SSH logs in)."""
+    make_guest_root(root)
+    enter_guest_mounts(root, mounts)
+    bind("/usr", root + "/usr", MS_REC)
+    bind(None, root + "/usr", MS_REMOUNT | MS_RDONLY)
+    bind("/dev", root + "/dev", MS_REC)
+    bind("/proc", root + "/proc", MS_REC)
+    os.chroot(root)
+    os.chdir(HOME)
+
+
+def in_guest_mounts(root, mounts, work):
+    """Run work() in a child process inside the instance's mount namespace; an Exit it raises is raised here."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        outcome = [0, ""]
+        try:
+            enter_guest_mounts(root, mounts)
+            work()
+        except Exit as exc:
+            outcome = [exc.code, exc.err]
+        except OSError as exc:
+            outcome = [2, "[sftp] %s\n" % exc]
+        os.write(write, json.dumps(outcome).encode())
+        os._exit(0)  # pylint: disable=protected-access
+    os.close(write)
+    with os.fdopen(read) as handle:
+        report = handle.read()
+    os.waitpid(pid, 0)
+    code, err = json.loads(report) if report else [2, "[sftp] the copy ended without a word\n"]
+    if code:
+        raise Exit(code, err)
+
+
+def mapped_working_directory(mounts):
+    """src/client/cli/cmd/exec.cpp: a host working directory inside a mount's source maps to the same place under
+    the mount's target (the last matching mount wins)."""
+    here = os.path.normpath(os.getcwd()).split("/")
+    mapped = None
+    for target, mount in mounts.items():
+        source = os.path.normpath(mount["source_path"]).split("/")
+        if here[:len(source)] == source:
+            mapped = target + "/" + "/".join(here[len(source):])
+    return mapped
+
+
+def command_line(command, work_dir):
+    """SSHClient::exec: every argument shell-quoted, `cd <dir>` joined with `&&`; the guest's shell runs it."""
+    line = " ".join(shlex.quote(arg) for arg in command)
+    return "cd %s&&%s" % (shlex.quote(work_dir), line) if work_dir else line
+
+
+class GuestCommand:
+    """A command for the guest's shell, run once the state lock is released: bash -c <line> with the guest's root
+    as /, its home as working directory and a login environment (nothing of the caller's environment)."""
+
+    def __init__(self, root, mounts, line):
+        self.root = root
+        self.mounts = mounts
+        self.line = line
 
     def __call__(self, stdout):
         stdout.flush()
         try:
-            return subprocess.call(self.command, cwd=self.cwd, env=self.env)
-        except OSError:
-            sys.stderr.write("bash: line 1: %s: command not found\n" % self.command[0])
-            return 127
-
-
-def guest_path(root, path):
-    """An instance path as a host path inside the rootfs (paths already inside the rootfs are kept)."""
-    if path == root or path.startswith(root.rstrip("/") + "/"):
-        return path
-    return root + "/" + path.lstrip("/")
+            return subprocess.call(["/bin/bash", "-c", self.line], env=GUEST_ENV,
+                                   preexec_fn=lambda: enter_guest(self.root, self.mounts))
+        except subprocess.SubprocessError:
+            sys.stderr.write("exec failed: cannot enter the instance (the fake needs root for a mount namespace)\n")
+            return 255
 
 
 def check_source(source, what):
@@ -1143,13 +1293,29 @@ COMMANDS = {
     "restart": "restart", "suspend": "suspend", "delete": "delete", "recover": "recover", "purge": "purge",
     "mount": "mount", "umount": "umount", "unmount": "umount", "snapshot": "snapshot", "restore": "restore",
     "exec": "exec", "transfer": "transfer", "copy-files": "transfer", "get": "get", "set": "set",
-    "version": "version", "networks": "networks",
+    "version": "version", "networks": "networks", "find": "find",
 }
+
+
+def client_certificate():
+    """src/client/common/client_common.cpp make_secure_channel: the client makes its certificate and key in the
+    common client certificate directory when they are missing, before any command runs."""
+    data = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    directory = os.path.join(data, "multipass-client-certificate")
+    cert, key = (os.path.join(directory, name) for name in ("multipass_cert.pem", "multipass_cert_key.pem"))
+    if os.path.exists(cert) and os.path.exists(key):
+        return
+    os.makedirs(directory, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-subj", "/CN=localhost", "-days", "3650", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    os.chmod(key, 0o600)
 
 
 def run(argv, stdout=None):
     """Run one fake command; returns the exit code."""
     stdout = stdout or sys.stdout
+    client_certificate()
     argv = [a for a in argv if a not in ("-v", "-vv", "-vvv", "-vvvv", "--verbose")]
     if not argv or argv[0] in ("help", "-h", "--help"):
         stdout.write("Usage: multipass [options] <command>\nCreate, control and connect to Ubuntu instances.\n")
@@ -1178,7 +1344,7 @@ def run(argv, stdout=None):
             state.save()
             return exc.code
         state.save()
-    if isinstance(code, Deferred):
+    if isinstance(code, GuestCommand):
         return code(stdout)
     stdout.flush()
     return code or 0

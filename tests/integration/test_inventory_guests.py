@@ -28,6 +28,7 @@ IMAGES = "/var/cache/workstation-vms/images/current/vm"
 LXD_SOCKET = "/var/lib/lxd/unix.socket"
 URI = "qemu:///system"
 FAKE = os.path.join(ROOT, "tests", "fakes", "multipass")
+FAKE_DAEMON = os.path.join(ROOT, "tests", "fakes", "multipassd")
 RUN = "inv-it%s" % uuid.uuid4().hex[:4]
 
 pytestmark = pytest.mark.skipif(not (os.path.exists(LXD_SOCKET) and os.path.exists(IMAGES + "/base.qcow2")),
@@ -118,14 +119,18 @@ def multipass(workdir):
     if not os.path.exists(FAKE):
         pytest.skip("the fake multipass CLI is missing")
     state = os.path.join(workdir, "multipass-state")
-    env = dict(os.environ, MULTIPASS_FAKE_STATE=state)
+    # the fake daemon listens on this socket for the module's lifetime (the client finds the daemon by it)
+    env = dict(os.environ, MULTIPASS_FAKE_STATE=state,
+               MULTIPASS_SERVER_ADDRESS="unix:" + os.path.join(workdir, "multipass_socket"))
     name = "%s-mp1" % RUN
+    run([FAKE_DAEMON, "start"], env=env)
     run([FAKE, "launch", "--name", name], env=env)
     from ansible_collections.workstation.vms.plugins.module_utils.multipass import LabelStore
     store = os.path.join(workdir, "multipass-labels.json")
     LabelStore(store).update(name, labels={"env": "prod", "role": "mp"})
     yield dict(name=name, env=env, state=state, store=store)
     run([FAKE, "delete", "--purge", name], env=env, check=False)
+    run([FAKE_DAEMON, "stop"], env=env, check=False)
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,9 @@ tests), messages and exit codes. If the fake drifts from the real CLI, these fai
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
-import subprocess
 import sys
 
 import pytest
@@ -22,226 +19,12 @@ FAKE = os.path.abspath(os.path.join(FAKES, "multipass"))
 sys.path.insert(0, os.path.abspath(FAKES))
 
 import multipass_fake  # noqa: E402  pylint: disable=wrong-import-position,import-error
+import multipassd_fake  # noqa: E402  pylint: disable=wrong-import-position,import-error
+from multipass_expected import (  # noqa: E402  pylint: disable=wrong-import-position,import-error
+    INFO_MULTIPLE, LIST_EMPTY, LIST_MULTIPLE, LIST_MULTIPLE_MAIN, SNAPSHOT_INFO, SNAPSHOTS_LIST, spinner_free)
 
-# Verbatim, v1.16.3 tests/test_output_formatter.cpp json_list_empty
-LIST_EMPTY = """{
-    "list": [
-    ]
-}
-"""
-# Verbatim, v1.16.3 tests/test_output_formatter.cpp json_list_multiple
-LIST_MULTIPLE = """{
-    "list": [
-        {
-            "ipv4": [
-                "10.21.124.56"
-            ],
-            "name": "bogus-instance",
-            "release": "Ubuntu 16.04 LTS",
-            "state": "Running"
-        },
-        {
-            "ipv4": [
-            ],
-            "name": "bombastic",
-            "release": "Ubuntu 18.04 LTS",
-            "state": "Stopped"
-        }
-    ]
-}
-"""
-# Verbatim, main tests/unit/test_data/formatters/json/multiple_instances_list_reply.json
-LIST_MULTIPLE_MAIN = """{
-    "list": [
-        {
-            "name": "bogus-instance",
-            "state": "Running",
-            "ipv4": [
-                "10.21.124.56"
-            ],
-            "release": "Ubuntu 16.04 LTS",
-            "zone": {
-                "name": "zone1",
-                "available": true
-            }
-        },
-        {
-            "name": "bombastic",
-            "state": "Stopped",
-            "ipv4": [
-            ],
-            "release": "Ubuntu 18.04 LTS",
-            "zone": {
-                "name": "zone2",
-                "available": false
-            }
-        }
-    ]
-}
-"""
-# Verbatim, v1.16.3 tests/test_output_formatter.cpp json_info_multiple_instances
-INFO_MULTIPLE = """{
-    "errors": [
-    ],
-    "info": {
-        "bogus-instance": {
-            "cpu_count": "4",
-            "disks": {
-                "sda1": {
-                    "total": "6764573492",
-                    "used": "1932735284"
-                }
-            },
-            "image_hash": "1797c5c82016c1e65f4008fcf89deae3a044ef76087a9ec5b907c6d64a3609ac",
-            "image_release": "16.04 LTS",
-            "ipv4": [
-                "10.21.124.56"
-            ],
-            "load": [
-                0.03,
-                0.1,
-                0.15
-            ],
-            "memory": {
-                "total": 1610612736,
-                "used": 38797312
-            },
-            "mounts": {
-                "source": {
-                    "gid_mappings": [
-                        "1000:501"
-                    ],
-                    "source_path": "/home/user/source",
-                    "uid_mappings": [
-                        "1000:501"
-                    ]
-                }
-            },
-            "release": "Ubuntu 16.04.3 LTS",
-            "snapshot_count": "1",
-            "state": "Running"
-        },
-        "bombastic": {
-            "cpu_count": "",
-            "disks": {
-                "sda1": {
-                }
-            },
-            "image_hash": "ab5191cc172564e7cc0eafd397312a32598823e645279c820f0935393aead509",
-            "image_release": "18.04 LTS",
-            "ipv4": [
-            ],
-            "load": [
-            ],
-            "memory": {
-            },
-            "mounts": {
-            },
-            "release": "",
-            "snapshot_count": "3",
-            "state": "Stopped"
-        }
-    }
-}
-"""
-# Verbatim, v1.16.3 tests/test_output_formatter.cpp json_list_multiple_snapshots
-SNAPSHOTS_LIST = """{
-    "errors": [
-    ],
-    "info": {
-        "hale-roller": {
-            "pristine": {
-                "comment": "A first snapshot",
-                "parent": ""
-            },
-            "rocking": {
-                "comment": "A very long comment that should be truncated by the table formatter",
-                "parent": "pristine"
-            },
-            "rolling": {
-                "comment": "Loaded with stuff",
-                "parent": "pristine"
-            }
-        },
-        "prosperous-spadefish": {
-            "snapshot10": {
-                "comment": "",
-                "parent": "snapshot2"
-            },
-            "snapshot2": {
-                "comment": "Before restoring snap1\\nContains a newline that\\r\\nshould be truncated",
-                "parent": ""
-            }
-        }
-    }
-}
-"""
-# Verbatim, v1.16.3 tests/test_output_formatter.cpp json_info_single_snapshot_info_reply
-SNAPSHOT_INFO = """{
-    "errors": [
-    ],
-    "info": {
-        "bogus-instance": {
-            "snapshots": {
-                "snapshot2": {
-                    "children": [
-                        "snapshot3",
-                        "snapshot4"
-                    ],
-                    "comment": "This is a comment with some\\nnew\\r\\nlines.",
-                    "cpu_count": "2",
-                    "created": "1972-01-01T10:00:20.021Z",
-                    "disk_space": "4.9GiB",
-                    "memory_size": "0.9GiB",
-                    "mounts": {
-                        "Home": {
-                            "source_path": "/home/user"
-                        },
-                        "source": {
-                            "source_path": "/home/user/source"
-                        }
-                    },
-                    "parent": "snapshot1",
-                    "size": "128MiB"
-                }
-            }
-        }
-    }
-}
-"""
 MEMORY_MESSAGE = ("1CiG is not a valid memory size - need a non-negative integer (in base 10) or a decimal followed "
                   "by K, M, or G (e.g. 1234B, 42MiB, 0.5G)")
-
-
-@pytest.fixture
-def mp(tmp_path, monkeypatch):
-    """Run the fake executable with its own state directory; returns (rc, stdout, stderr)."""
-    for key in ("MULTIPASS_FAKE_DAEMON", "MULTIPASS_SERVER_ADDRESS", "MULTIPASS_FAKE_VERSION",
-                "MULTIPASS_FAKE_BOOT_SECONDS"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("MULTIPASS_FAKE_STATE", str(tmp_path / "state"))
-
-    def run(*args, **env):
-        """In this process (fast), or through the executable when real=True."""
-        if env.pop("real", False):
-            proc = subprocess.run([FAKE] + list(args), capture_output=True, text=True, check=False,
-                                  env=dict(os.environ, **env), stdin=subprocess.DEVNULL)
-            return proc.returncode, proc.stdout, proc.stderr
-        with monkeypatch.context() as patch:
-            for key, value in env.items():
-                patch.setenv(key, value)
-            out, err = io.StringIO(), io.StringIO()
-            with contextlib.redirect_stderr(err):
-                rc = multipass_fake.run(list(args), stdout=out)
-        return rc, out.getvalue(), err.getvalue()
-    run.state = tmp_path / "state"
-    run.src = tmp_path / "src"
-    run.src.mkdir()
-    return run
-
-
-def spinner_free(text):
-    return re.sub(r"(\x1b\[2K\x1b\[0A\x1b\[0E)([|/\-\\] [^\x1b]*)?", "", text)
 
 
 def types_of(value):
@@ -386,17 +169,30 @@ def test_timeout_message(mp):
     assert (rc, err) == (5, "Timed out waiting for instance launch.\n")
 
 
-def test_daemon_unreachable(mp):
-    assert mp("list", MULTIPASS_FAKE_DAEMON="down", real="1") == (
+def test_daemon_up_or_down_is_whether_its_socket_answers(mp, tmp_path, monkeypatch):
+    """Real: the client connects to MULTIPASS_SERVER_ADDRESS (default unix:/run/multipass_socket,
+    src/client/common/client_common.cpp get_server_address, v1.16.3); on a unix socket that does not answer it
+    reports "cannot connect to the multipass socket" through the standard failure handler, rc 2
+    (include/multipass/cli/command.h, v1.16.3); a host:port that does not answer is gRPC UNAVAILABLE, rc 3
+    (return_code_for); `version` then prints only the client line (src/client/cli/cmd/version.cpp on_failure,
+    table formatter `{:<12}{}`). The fake daemon is a process listening on that socket."""
+    socket_path = str(tmp_path / "multipass_socket")
+    assert mp("list", "--format", "json", real="1")[0] == 0
+    multipassd_fake.stop()
+    assert mp("list", real="1") == (
         2, "", "list failed: cannot connect to the multipass socket\nPlease ensure multipassd is running and "
-               "'/run/multipass_socket' is accessible\n")
-    rc, _out, err = mp("info", "x", MULTIPASS_FAKE_DAEMON="down", MULTIPASS_SERVER_ADDRESS="unix:/tmp/mp.sock")
-    assert rc == 2 and "'/tmp/mp.sock' is accessible" in err
-    rc, _out, err = mp("launch", MULTIPASS_FAKE_DAEMON="down", MULTIPASS_SERVER_ADDRESS="localhost:50051")
+               "'%s' is accessible\n" % socket_path)
+    assert mp("version", real="1") == (0, "multipass   1.16.3\n", "")
+    assert mp("version", "--format", "json") == (0, '{\n    "multipass": "1.16.3"\n}\n', "")
+    rc, _out, err = mp("launch", MULTIPASS_SERVER_ADDRESS="localhost:1")
     assert rc == 3 and err.startswith("launch failed: failed to connect to all addresses")
-    assert mp("version", MULTIPASS_FAKE_DAEMON="down") == (0, "multipass   1.16.3\n", "")
-    (mp.state / "daemon-down").write_text("")
-    assert mp("list")[0] == 2
+    with monkeypatch.context() as patch:
+        patch.delenv("MULTIPASS_SERVER_ADDRESS")
+        if multipassd_fake.probe(multipassd_fake.DEFAULT_ADDRESS) is not None:
+            rc, _out, err = mp("info", "x")
+            assert rc == 2 and "'/run/multipass_socket' is accessible" in err
+    multipassd_fake.start()
+    assert mp("list")[0] == 0
 
 
 def test_launch_output_and_lifecycle(mp):
@@ -474,7 +270,7 @@ def test_exec(mp):
     mp("launch", "-n", "ex")
     mp("stop", "ex")
     rc, out, _err = mp("exec", "ex", "--", "sh", "-c", "pwd; exit 33", real="1")
-    assert rc == 33 and spinner_free(out).strip().endswith("instances/ex/rootfs/home/ubuntu")
+    assert rc == 33 and spinner_free(out) == "/home/ubuntu\n"
     assert json.loads(mp("info", "ex", "--format", "json")[1])["info"]["ex"]["state"] == "Running"
     assert mp("exec", "ex", "--", "cloud-init", "status", "--wait") == (0, "status: done\n", "")
     assert mp("exec", "-n", "nope", "--", "true") == (2, "", 'exec failed: The following errors occurred:\n'

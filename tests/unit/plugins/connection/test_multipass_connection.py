@@ -22,13 +22,22 @@ if not any(type(f).__name__ == "_AnsibleCollectionFinder" for f in sys.meta_path
         del sys.modules[_name]
     init_plugin_loader([str(pathlib.Path(__file__).absolute().parents[6])])
 
-FAKE = str(pathlib.Path(__file__).absolute().parents[3] / "fakes" / "multipass")
+FAKES = pathlib.Path(__file__).absolute().parents[3] / "fakes"
+FAKE = str(FAKES / "multipass")
+sys.path.insert(0, str(FAKES))
+
+import multipassd_fake  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 
 @pytest.fixture
 def conn(tmp_path, monkeypatch):
-    monkeypatch.delenv("MULTIPASS_FAKE_DAEMON", raising=False)
-    monkeypatch.setenv("MULTIPASS_FAKE_STATE", str(tmp_path / "state"))
+    for key, value in multipassd_fake.environment(str(tmp_path)).items():
+        monkeypatch.setenv(key, value)
+    with multipassd_fake.running():
+        yield launched(tmp_path)
+
+
+def launched(tmp_path):
     subprocess.run([FAKE, "launch", "-n", "mpi-c1"], check=True, capture_output=True)
     connection = connection_loader.get("workstation.vms.multipass", PlayContext(), None)
     connection.set_options(var_options=dict(inventory_hostname="mpi-c1.multipass",
@@ -41,7 +50,7 @@ def conn(tmp_path, monkeypatch):
 def test_exec_runs_in_the_instance_with_stdin(conn):
     rc, out, err = conn.exec_command("cat; echo; echo $HOME; exit 7", in_data=b"piped")
     assert rc == 7 and err == b""
-    assert out.decode().splitlines() == ["piped", str(conn.root / "home" / "ubuntu")]
+    assert out.decode().splitlines() == ["piped", "/home/ubuntu"]
 
 
 def test_put_and_fetch(conn, tmp_path):

@@ -23,6 +23,7 @@ FAKE = os.path.join(FAKES, "multipass")
 sys.path.insert(0, FAKES)
 
 import multipass_fake  # noqa: E402  pylint: disable=wrong-import-position,import-error
+import multipassd_fake  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 
 def in_process(args, data=None):
@@ -44,9 +45,9 @@ real_runner = backend.module_runner
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    for key in ("MULTIPASS_FAKE_DAEMON", "MULTIPASS_SERVER_ADDRESS", "MULTIPASS_FAKE_VERSION"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("MULTIPASS_FAKE_STATE", str(tmp_path / "state"))
+    monkeypatch.delenv("MULTIPASS_FAKE_VERSION", raising=False)
+    for key, value in multipassd_fake.environment(str(tmp_path)).items():
+        monkeypatch.setenv(key, value)
     src = tmp_path / "src"
     src.mkdir()
     (tmp_path / "other").mkdir()
@@ -59,7 +60,8 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setattr(multipass_instance.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(multipass_instance.AnsibleModule, "fail_json", fail_json)
     monkeypatch.setattr(backend, "module_runner", lambda module: in_process)
-    return tmp_path
+    with multipassd_fake.running():
+        yield tmp_path
 
 
 def run_module(env, check=False, diff=False, **args):
@@ -190,14 +192,14 @@ def test_driver_limits_refused_before_changes(env):
 
 
 def test_daemon_unreachable_and_cli_errors(env, monkeypatch):
-    monkeypatch.setenv("MULTIPASS_FAKE_DAEMON", "down")
+    multipassd_fake.stop()
     result = run_module(env, name="mpi-u6")
     assert result["failed"] and result["rc"] == 2 and "daemon is not reachable" in result["msg"]
-    monkeypatch.setenv("MULTIPASS_SERVER_ADDRESS", "localhost:50051")
-    result = run_module(env, name="mpi-u6")
+    with monkeypatch.context() as patch:
+        patch.setenv("MULTIPASS_SERVER_ADDRESS", "localhost:1")
+        result = run_module(env, name="mpi-u6")
     assert result["failed"] and result["rc"] == 3 and "daemon is not reachable" in result["msg"]
-    monkeypatch.delenv("MULTIPASS_FAKE_DAEMON")
-    monkeypatch.delenv("MULTIPASS_SERVER_ADDRESS")
+    multipassd_fake.start()
     result = run_module(env, name="mpi-u6", memory="100M")
     assert result["failed"] and result["rc"] == 2 and "Invalid memory size value supplied: 100M." in result["msg"]
     result = run_module(env, name="mpi-u6", image="nosuch")
