@@ -29,10 +29,10 @@ host:
 	bash tests/env/setup.sh
 
 venv: $(VENV)/.stamp
-$(VENV)/.stamp: requirements.txt
+$(VENV)/.stamp: requirements.txt requirements-test.txt
 	bash tests/env/packages.sh
 	test -x $(VENV)/bin/python || /usr/bin/python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt -r requirements-test.txt
 	touch $@
 
 collection:
