@@ -22,4 +22,6 @@ rsync -a --delete --exclude .git --exclude .venv --exclude '.venv-*' --exclude .
   --exclude __pycache__ --exclude .pytest_cache --exclude .hypothesis "$root/" "$dest/"
 cd "$dest"
 git init -q . 2>/dev/null || true
-PATH=$venv/bin:$PATH ansible-test sanity --venv --python "$python" --color no "$@"
+# ansible-test keeps its test venvs in ~/.ansible/test/venv, shared by every checkout on the host, and two runs that
+# create the same one at once break each other (a half-made venv is deleted by the other run): one run at a time.
+PATH=$venv/bin:$PATH flock "$cache/../wsvms-sanity.lock" ansible-test sanity --venv --python "$python" --color no "$@"
