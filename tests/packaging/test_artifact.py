@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import subprocess
 import tarfile
 
@@ -65,8 +66,8 @@ def test_ansible_builder_introspect_reads_the_installed_collection():
     proc = subprocess.run(["ansible-builder", "introspect", INSTALLED], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     found = yaml.safe_load(proc.stdout)
-    python = " ".join(found["python"]["workstation.vms"])
-    system = " ".join(found["system"]["workstation.vms"])
+    python = " ".join(r for r in found["python"] if r.endswith("# from collection workstation.vms"))
+    system = " ".join(r for r in found["system"] if r.endswith("# from collection workstation.vms"))
     for lib in ("pylxd==", "libvirt-python==", "pycdlib=="):
         assert lib in python, python
     for pkg in ("libvirt-dev", "pkg-config", "qemu-utils", "lxd-client"):
@@ -74,8 +75,13 @@ def test_ansible_builder_introspect_reads_the_installed_collection():
 
 
 def test_ansible_builder_create_from_the_collection_file(tmp_path):
-    proc = subprocess.run(["ansible-builder", "create", "-f", os.path.join(COLLECTION, "meta", "execution-environment.yml"),
-                           "--context", str(tmp_path / "context")], capture_output=True, text=True, check=False)
+    """The collection's file as an EE definition of its own. Its paths are relative to the collection's root (as
+    introspection reads them); a definition's are relative to the definition, so it is used from the root."""
+    for name in ("requirements.txt", "bindep.txt"):
+        shutil.copy(os.path.join(COLLECTION, name), tmp_path / name)
+    shutil.copy(os.path.join(COLLECTION, "meta", "execution-environment.yml"), tmp_path / "execution-environment.yml")
+    proc = subprocess.run(["ansible-builder", "create", "-f", "execution-environment.yml", "--context", "context"],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     build = tmp_path / "context" / "_build"
     with open(os.path.join(COLLECTION, "requirements.txt")) as handle:
@@ -96,8 +102,8 @@ def test_ansible_builder_create_of_an_ee_installing_the_tarball(tmp_path, tarbal
         "additional_build_files": [{"src": tarball, "dest": "."}],
     }
     (tmp_path / "execution-environment.yml").write_text(yaml.safe_dump(definition))
-    proc = subprocess.run(["ansible-builder", "create", "-f", "execution-environment.yml", "--context", "context"],
-                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    proc = subprocess.run(["ansible-builder", "create", "-f", "execution-environment.yml", "--context", "context",
+                           "--output-filename", "Containerfile"], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     context = tmp_path / "context"
     assert (context / "_build" / os.path.basename(tarball)).is_file()
