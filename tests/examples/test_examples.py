@@ -146,13 +146,13 @@ def test_a_wrong_option_or_type_is_caught():
     assert not spec_errors("lxd_instance", {"name": "x", "cpus": "{{ n }}"})
 
 
-def run_tasks(tmp_path, tasks):
+def run_tasks(tmp_path, tasks, env=None):
     playbook = tmp_path / "run.yml"
     playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks,
                                          "vars": {"ansible_connection": "local",
                                                   "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}]))
     return subprocess.run(["ansible-playbook", "-i", "localhost,", str(playbook)], capture_output=True, text=True,
-                          check=False, cwd=ROOT)
+                          check=False, cwd=ROOT, env=env)
 
 
 def test_lxd_examples_run(tmp_path):
@@ -180,3 +180,24 @@ def test_lxd_examples_run(tmp_path):
     finally:
         subprocess.run(["lxc", "delete", "--force", name], capture_output=True, check=False)
     assert subprocess.run(["lxc", "info", name], capture_output=True, check=False).returncode != 0, "left behind"
+
+
+def test_multipass_examples_run(tmp_path):
+    """Every multipass_instance and multipass_snapshot example, in order, against the fake Multipass CLI
+    (tests/fakes/multipass; Multipass is snap-only and cannot run here), the host paths made under tmp_path."""
+    home, data = tmp_path / "home", tmp_path / "data"
+    (home / "src").mkdir(parents=True)
+    data.mkdir()
+    instance = yaml.safe_load(module_of("multipass_instance").EXAMPLES)
+    for task in instance:
+        for mount in task["workstation.vms.multipass_instance"].get("mounts", []):
+            if mount["source"] == "/srv/data":
+                mount["source"] = str(data)
+    snapshot = yaml.safe_load(module_of("multipass_snapshot").EXAMPLES)
+    env = dict(os.environ, HOME=str(home), MULTIPASS_FAKE_STATE=str(tmp_path / "fake"),
+               PATH=os.path.join(ROOT, "tests", "fakes") + os.pathsep + os.environ["PATH"])
+    proc = run_tasks(tmp_path, instance[:-1] + snapshot + instance[-1:], env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    listed = subprocess.run(["multipass", "list", "--format", "json"], capture_output=True, text=True, env=env,
+                            check=True)
+    assert yaml.safe_load(listed.stdout)["list"] == [], "the last example deletes the instance"
