@@ -7,6 +7,7 @@ options table and examples are rendered. The screenshots stay in .build/docs-sho
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import re
@@ -39,13 +40,13 @@ class Links(HTMLParser):
                 self.links.append(attrs[key])
 
 
-def parsed(path, cache={}):  # noqa: B006  (a cache of parsed pages across tests)
-    if path not in cache:
-        links = Links()
-        with open(path, encoding="utf-8") as handle:
-            links.feed(handle.read())
-        cache[path] = links
-    return cache[path]
+@functools.lru_cache(maxsize=None)
+def parsed(path):
+    """The ids and links of a page, parsed once across tests."""
+    links = Links()
+    with open(path, encoding="utf-8") as handle:
+        links.feed(handle.read())
+    return links
 
 
 def plugin_names(kind):

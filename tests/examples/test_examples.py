@@ -10,6 +10,7 @@ A chosen set of examples runs for real on the LXD daemon (test_lxd_examples_run)
 from __future__ import annotations
 
 import copy
+import functools
 import glob
 import importlib
 import os
@@ -39,15 +40,15 @@ def module_of(name):
     return importlib.import_module("ansible_collections.workstation.vms.plugins.modules." + name)
 
 
-def spec_of(name, cache={}):  # noqa: B006  (each module's spec is built once)
-    if name not in cache:
-        def capture(self, argument_spec, **kwargs):
-            raise Captured(argument_spec, {k: v for k, v in kwargs.items() if k in CONSTRAINTS})
+@functools.lru_cache(maxsize=None)
+def spec_of(name):
+    """(argument_spec, constraints) as the module's main() passes them to AnsibleModule, built once per module."""
+    def capture(self, argument_spec, **kwargs):
+        raise Captured(argument_spec, {k: v for k, v in kwargs.items() if k in CONSTRAINTS})
 
-        with mock.patch.object(basic.AnsibleModule, "__init__", capture), pytest.raises(Captured) as caught:
-            module_of(name).main()
-        cache[name] = caught.value.args
-    return cache[name]
+    with mock.patch.object(basic.AnsibleModule, "__init__", capture), pytest.raises(Captured) as caught:
+        module_of(name).main()
+    return caught.value.args
 
 
 def snippets():
@@ -135,7 +136,7 @@ def test_example_is_valid(source, text, tmp_path):
 
 
 def test_every_module_has_examples_that_are_checked():
-    checked = {source.split("/")[-1].split(".py")[0] for source, _ in CASES if source.startswith("plugins/modules/")}
+    checked = {case[0].split("/")[-1].split(".py")[0] for case in CASES if case[0].startswith("plugins/modules/")}
     assert checked == set(MODULES)
 
 

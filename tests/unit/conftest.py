@@ -7,14 +7,14 @@ here on those versions (tests/env/matrix.sh runs the unit tests on every ansible
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import sys
 import types
 from unittest import mock
 
-try:
-    import ansible.module_utils.testing  # noqa: F401  (2.19 and later: the real one is used)
-except ImportError:
+# 2.19 and later: the real one is used
+if importlib.util.find_spec("ansible.module_utils.testing") is None:
     from ansible.module_utils import basic
 
     @contextlib.contextmanager
