@@ -10,14 +10,14 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: site test setup host venv collection units sanity lint integration molecule build changelog bench
+.PHONY: site test setup host venv collection units sanity matrix lint examples integration molecule build docs changelog bench
 
 site: setup
 	ansible-playbook -i inventory/ playbooks/site.yml
 
 test: setup
 	@t0=$$(date +%s); status=0; \
-	for t in units sanity lint integration molecule build; do \
+	for t in units sanity matrix lint examples integration molecule build docs; do \
 	  s=$$(date +%s); $(MAKE) --no-print-directory $$t || status=1; \
 	  echo "make test: $$t took $$(( $$(date +%s) - s ))s"; \
 	done; \
@@ -29,10 +29,10 @@ host:
 	bash tests/env/setup.sh
 
 venv: $(VENV)/.stamp
-$(VENV)/.stamp: requirements.txt
+$(VENV)/.stamp: requirements.txt requirements-test.txt
 	bash tests/env/packages.sh
 	test -x $(VENV)/bin/python || /usr/bin/python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt -r requirements-test.txt
 	touch $@
 
 collection:
@@ -44,6 +44,14 @@ units: venv collection
 
 sanity: venv
 	bash tests/env/sanity.sh
+
+# units + the version-sensitive sanity tests on every ansible-core minor requires_ansible allows (tests/env/matrix.sh)
+matrix: venv collection
+	bash tests/env/matrix.sh
+
+# every EXAMPLES block and docs/ snippet: syntax, options against the modules' argument specs, a chosen set run for real
+examples: setup
+	python -m pytest -q -rs tests/examples
 
 lint: venv collection
 	ansible-lint --offline roles playbooks extensions
@@ -58,7 +66,12 @@ build: venv
 	rm -rf .build/dist && mkdir -p .build/dist
 	ansible-galaxy collection build --force --output-path .build/dist .
 	ansible-galaxy collection install --offline --force -p .build/installed .build/dist/workstation-vms-*.tar.gz
-	test -f .build/installed/ansible_collections/workstation/vms/plugins/module_utils/common.py
+	python -m pytest -q tests/packaging
+
+# the HTML docs site (antsibull-docs + Sphinx, offline) in .build/docs/html, checked in headless Chromium
+docs: venv collection
+	bash tests/env/docs.sh
+	python -m pytest -q tests/docs
 
 changelog: venv
 	antsibull-changelog lint

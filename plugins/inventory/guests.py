@@ -13,7 +13,7 @@ description:
     libvirt connection URIs and of Multipass, with one listing call per backend and project
     (LXD C(GET /1.0/instances?recursion=2); libvirt C(listAllDomains) plus one address query per running domain;
     C(multipass list/info --format json)), never one call per guest.
-  - Each host gets a working C(ansible_connection) for its backend. LXD guests use M(workstation.vms.lxd) with the
+  - Each host gets a working C(ansible_connection) for its backend. LXD guests use P(workstation.vms.lxd#connection) with the
     instance B(name), project and daemon (the connection never uses the IP address to find the instance);
     libvirt guests use C(ssh) to their first IPv4 address; Multipass guests use P(workstation.vms.multipass#connection).
   - Host names are the guest names. When two guests on different backends, projects or libvirt URIs share a name, both
@@ -49,7 +49,7 @@ options:
           - The LXD or Incus daemon to list; a list of such blocks lists several daemons (e.g. LXD and Incus).
           - Keys C(socket) (unix socket path) or C(url) (HTTPS), C(client_cert), C(client_key), C(server_cert),
             C(verify) (default true), C(projects) (a project name, a list of names, or V(all); default C(default)),
-            C(cli) (V(lxc) or V(incus); the CLI the M(workstation.vms.lxd) connection uses; defaults to V(incus) when
+            C(cli) (V(lxc) or V(incus); the CLI the P(workstation.vms.lxd#connection) connection uses; defaults to V(incus) when
             the socket path contains C(incus), else V(lxc)), C(remote) (name of the CLI remote for this daemon, needed
             for the connection when C(url) is used).
         type: raw

@@ -14,6 +14,8 @@ PKGS=(
   openssh-client wireguard-tools wireguard-go
   # the harness' own tools
   rsync make bc
+  # the docs site check (tests/docs) opens the built HTML in headless Chromium
+  chromium fonts-dejavu-core
 )
 
 missing=()
