@@ -16,6 +16,7 @@ site: setup
 	ansible-playbook -i inventory/ playbooks/site.yml
 
 test: setup
+	bash tests/env/packages.sh --test
 	@t0=$$(date +%s); status=0; \
 	for t in units sanity matrix lint examples integration molecule build docs; do \
 	  s=$$(date +%s); $(MAKE) --no-print-directory $$t || status=1; \
@@ -43,6 +44,7 @@ units: venv collection
 	python -m pytest -q tests/unit
 
 sanity: venv
+	bash tests/env/packages.sh --test
 	bash tests/env/sanity.sh
 
 # units + the version-sensitive sanity tests on every ansible-core minor requires_ansible allows (tests/env/matrix.sh)
@@ -70,6 +72,7 @@ build: venv
 
 # the HTML docs site (antsibull-docs + Sphinx, offline) in .build/docs/html, checked in headless Chromium
 docs: venv collection
+	bash tests/env/packages.sh --test
 	bash tests/env/docs.sh
 	python -m pytest -q tests/docs
 

@@ -3,8 +3,11 @@
 # (converge, idempotence, check, verify, cleanup). MOLECULE_SCENARIOS="a b" limits the set.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root/extensions"
-scenarios=${MOLECULE_SCENARIOS:-$(ls molecule | grep -v '^default$' | sort)}
+cd "$root/extensions" || exit 1
+if [ -z "${MOLECULE_SCENARIOS:-}" ]; then
+  MOLECULE_SCENARIOS=$(for d in molecule/*/; do d=${d%/}; d=${d#molecule/}; [ "$d" = default ] || echo "$d"; done)
+fi
+scenarios=$MOLECULE_SCENARIOS
 failed=()
 for s in $scenarios; do
   [ -f "molecule/$s/molecule.yml" ] || continue

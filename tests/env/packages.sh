@@ -14,9 +14,16 @@ PKGS=(
   openssh-client wireguard-tools wireguard-go
   # the harness' own tools
   rsync make bc
-  # the docs site check (tests/docs) opens the built HTML in headless Chromium
-  chromium fonts-dejavu-core
 )
+# Only the tests need these (`packages.sh --test`, from make test / sanity / docs): `make site` installs no browser.
+if [ "${1:-}" = --test ]; then
+  PKGS+=(
+    # ansible-test sanity runs shellcheck only where it is installed: the same on every host
+    shellcheck
+    # the docs site check (tests/docs) opens the built HTML in headless Chromium
+    chromium fonts-dejavu-core
+  )
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -26,3 +26,12 @@ if importlib.util.find_spec("ansible.module_utils.testing") is None:
     testing = types.ModuleType("ansible.module_utils.testing")
     testing.patch_module_args = patch_module_args
     sys.modules["ansible.module_utils.testing"] = testing
+
+try:
+    from hypothesis import settings
+except ImportError:  # the matrix' venvs of older cores may run without it
+    settings = None
+if settings is not None:
+    # Hypothesis' per-example deadline (200 ms) fails a test by timing alone on a loaded 2-core host.
+    settings.register_profile("workstation-vms", deadline=None)
+    settings.load_profile("workstation-vms")

@@ -5,11 +5,15 @@
 set -u
 list_files=$(ls /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
 deb822_files=$(ls /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+# The lists are split on purpose below (paths under /etc/apt have no spaces); no globbing of them.
+set -f
 one_line=0
+# shellcheck disable=SC2086
 if [ -n "$list_files" ] && awk '$1 == "deb" { found = 1 } END { exit !found }' $list_files; then one_line=1; fi
 if [ "$one_line" = 0 ] && [ -n "$deb822_files" ]; then echo "format: deb822"; else echo "format: list"; fi
 if [ -n "$list_files" ]; then
   # deb [option=value ...] URI SUITE COMPONENT...
+  # shellcheck disable=SC2086
   awk '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } print "suite: " $(i + 1) }' $list_files
 fi
 if [ -n "$deb822_files" ]; then
