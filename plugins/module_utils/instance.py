@@ -174,12 +174,17 @@ def wait(backend, wanted, current, warnings):
         return max(1, int(deadline - time.monotonic()))
 
     backend.wait_ready(what, current, remaining())
-    if what in ("ipv4", "ssh"):
-        addresses = poll(lambda: _addresses(backend), remaining(), "an IPv4 address of %s" % name)
-        if what == "ssh":
-            host, port = backend.ssh_target(addresses)
-            poll(lambda: (ssh_banner(host, port), "no SSH banner on %s:%s" % (host, port)), remaining(),
-                 "SSH on %s:%s" % (host, port))
+    if what == "ipv4":
+        poll(lambda: _addresses(backend), remaining(), "an IPv4 address of %s" % name)
+    if what == "ssh":
+        # The addresses are read again on every try: the first one seen may be a stale DHCP lease of an earlier boot.
+        def ssh_probe():
+            found, seen = backend.ipv4()
+            if not found:
+                return False, seen
+            host, port = backend.ssh_target(found)
+            return ssh_banner(host, port), "no SSH banner on %s:%s" % (host, port)
+        poll(ssh_probe, remaining(), "SSH on %s" % name)
     if what == "cloud-init":
         seen = {}
 
