@@ -10,7 +10,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: site test setup host venv collection units sanity matrix lint examples integration molecule build docs changelog bench
+.PHONY: site test setup host venv collection units sanity matrix lint examples integration molecule fresh-host build docs changelog bench
 
 site: setup
 	ansible-playbook -i inventory/ playbooks/site.yml
@@ -63,6 +63,10 @@ integration: setup
 
 molecule: setup
 	bash tests/env/molecule.sh
+
+# the README's make site on a nested fresh Debian 12 machine (extensions/molecule/fresh_host)
+fresh-host: setup
+	MOLECULE_SCENARIOS=fresh_host bash tests/env/molecule.sh
 
 build: venv
 	rm -rf .build/dist && mkdir -p .build/dist
