@@ -16,6 +16,7 @@ import importlib
 import os
 import re
 import subprocess
+import sys
 import uuid
 from unittest import mock
 
@@ -25,6 +26,8 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
+import multipassd_fake  # noqa: E402  pylint: disable=wrong-import-position,import-error
 PREFIX = "workstation.vms."
 MODULES = sorted(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")))
 # a snippet is a play when its first item has one of these keys
@@ -183,7 +186,7 @@ def test_lxd_examples_run(tmp_path):
     assert subprocess.run(["lxc", "info", name], capture_output=True, check=False).returncode != 0, "left behind"
 
 
-def test_multipass_examples_run(tmp_path):
+def test_multipass_examples_run(tmp_path, monkeypatch):
     """Every multipass_instance and multipass_snapshot example, in order, against the fake Multipass CLI
     (tests/fakes/multipass; Multipass is snap-only and cannot run here), the host paths made under tmp_path."""
     home, data = tmp_path / "home", tmp_path / "data"
@@ -195,10 +198,14 @@ def test_multipass_examples_run(tmp_path):
             if mount["source"] == "/srv/data":
                 mount["source"] = str(data)
     snapshot = yaml.safe_load(module_of("multipass_snapshot").EXAMPLES)
-    env = dict(os.environ, HOME=str(home), MULTIPASS_FAKE_STATE=str(tmp_path / "fake"),
-               PATH=os.path.join(ROOT, "tests", "fakes") + os.pathsep + os.environ["PATH"])
-    proc = run_tasks(tmp_path, instance[:-1] + snapshot + instance[-1:], env=env)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    listed = subprocess.run(["multipass", "list", "--format", "json"], capture_output=True, text=True, env=env,
-                            check=True)
+    # The fake's own daemon answers on a socket of this test, as multipassd does for the real client.
+    fake = multipassd_fake.environment(str(tmp_path / "fake"))
+    for key, value in fake.items():
+        monkeypatch.setenv(key, value)
+    env = dict(os.environ, HOME=str(home), PATH=os.path.join(ROOT, "tests", "fakes") + os.pathsep + os.environ["PATH"])
+    with multipassd_fake.running():
+        proc = run_tasks(tmp_path, instance[:-1] + snapshot + instance[-1:], env=env)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+        listed = subprocess.run(["multipass", "list", "--format", "json"], capture_output=True, text=True, env=env,
+                                check=True)
     assert yaml.safe_load(listed.stdout)["list"] == [], "the last example deletes the instance"
