@@ -28,6 +28,8 @@ attributes:
   diff_mode:
     support: none
     description: Nothing is changed, so there is no diff.
+extends_documentation_fragment:
+  - workstation.vms.multipass
 options:
   name:
     description:
@@ -47,11 +49,6 @@ options:
     description: Include old images Multipass no longer supports (C(multipass find --show-unsupported)).
     type: bool
     default: false
-  executable:
-    description:
-      - The C(multipass) command to run (a name on E(PATH) or a path).
-    type: str
-    default: multipass
 notes:
   - Fails with a clear message when the Multipass daemon is not reachable (C(multipass) rc 2 with the socket
     message, or rc 3).

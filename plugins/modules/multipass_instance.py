@@ -24,6 +24,7 @@ description:
 author:
   - workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
+  - workstation.vms.multipass
   - workstation.vms.instance
   - workstation.vms.instance.restart
   - workstation.vms.instance.attributes
@@ -113,10 +114,6 @@ options:
   timeout:
     description: Seconds given to C(multipass launch/start/restart --timeout). Multipass's default when omitted.
     type: int
-  executable:
-    description: The C(multipass) command to run (a name looked up in E(PATH), or a path).
-    type: str
-    default: multipass
   label_store:
     description:
       - JSON file holding the labels (and mount types) of Multipass instances, created 0600 when needed.

@@ -25,6 +25,7 @@ description:
 author:
   - workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
+  - workstation.vms.multipass
   - workstation.vms.snapshot
 options:
   allow_restart:
@@ -34,11 +35,6 @@ options:
         Deleting a snapshot never needs a stop.
     type: bool
     default: false
-  executable:
-    description:
-      - The C(multipass) command to run (a name on E(PATH) or a path).
-    type: str
-    default: multipass
 """
 
 EXAMPLES = r"""
