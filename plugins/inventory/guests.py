@@ -217,7 +217,7 @@ def list_job(job):
                            verify=block.get("verify", True), project=job["project"])
         return client.guests(all_projects=job["all_projects"])
     if job["backend"] == "libvirt":
-        from ansible_collections.workstation.vms.plugins.module_utils.libvirt import LibvirtClient
+        from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import LibvirtClient
         return LibvirtClient(job["uri"]).guests()
     from ansible_collections.workstation.vms.plugins.module_utils.multipass import MultipassCli
     kwargs = dict(executable=job["executable"])

@@ -337,32 +337,33 @@ diff:
 """
 
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
 from ansible_collections.workstation.vms.plugins.module_utils import cloudinit
-from ansible_collections.workstation.vms.plugins.module_utils import libvirt as lv
+from ansible_collections.workstation.vms.plugins.module_utils import libvirt_accel as accel
+from ansible_collections.workstation.vms.plugins.module_utils import libvirt_client as lvc
+from ansible_collections.workstation.vms.plugins.module_utils import libvirt_domain as domain
+from ansible_collections.workstation.vms.plugins.module_utils import libvirt_images as images
+from ansible_collections.workstation.vms.plugins.module_utils import libvirt_keeper as keeper
+from ansible_collections.workstation.vms.plugins.module_utils import libvirt_options as lvo
 from ansible_collections.workstation.vms.plugins.module_utils.common import (
     COMMON_STATES, InputError, changed_keys, check_positive, format_size, instance_argument_spec, make_diff,
     normalize_mounts, parse_size, validate_labels)
 from ansible_collections.workstation.vms.plugins.module_utils.waiting import WaitTimeout, poll, ssh_banner
 
 STATES = COMMON_STATES + ["paused"]
-# Settings whose change reaches a running VM only through a restart.
-RESTART_KEYS = ("cpus", "memory", "accel", "firmware", "kernel", "initrd", "cmdline", "stateless", "mac", "network",
-                "port_forwards", "mounts", "graphics")
 MIB = 1024 ** 2
 
 
 def argument_spec():
     spec = instance_argument_spec(STATES, default_state="started")
     spec.update(
-        uri=dict(type="str", default=lv.DEFAULT_URI),
+        uri=dict(type="str", default=lvc.DEFAULT_URI),
         image=dict(type="str"),
         checksum=dict(type="str"),
-        cache_dir=dict(type="path", default=lv.DEFAULT_CACHE_DIR),
-        pool_dir=dict(type="path", default=lv.DEFAULT_POOL_DIR),
+        cache_dir=dict(type="path", default=images.DEFAULT_CACHE_DIR),
+        pool_dir=dict(type="path", default=images.DEFAULT_POOL_DIR),
         kernel=dict(type="path"),
         initrd=dict(type="path"),
         cmdline=dict(type="str"),
@@ -386,10 +387,6 @@ def argument_spec():
     return spec
 
 
-def is_url(image):
-    return bool(re.match(r"^https?://", image or ""))
-
-
 class QemuVm:
     """parse -> compute difference -> act -> report."""
 
@@ -407,7 +404,7 @@ class QemuVm:
     def parse(self):
         p = self.p
         opts = self.opts
-        opts["name"] = lv.validate_name(p["name"])
+        opts["name"] = lvo.validate_name(p["name"])
         if p["state"] == "absent":
             return
         opts["cpus"] = check_positive(p["cpus"], "cpus")
@@ -419,24 +416,24 @@ class QemuVm:
         if disk is not None and disk % MIB:
             raise InputError("disk: '%s' must be a whole number of MiB" % p["disk"])
         opts["disk"] = disk
-        opts["mac"] = lv.normalize_mac(p["mac"]) if p["mac"] else None
-        opts["network"] = lv.parse_network(p["network"]) if p["network"] else None
+        opts["mac"] = lvo.normalize_mac(p["mac"]) if p["mac"] else None
+        opts["network"] = lvo.parse_network(p["network"]) if p["network"] else None
         net_for_forwards = opts["network"] or {"mode": "user" if p["port_forwards"] else "network"}
-        opts["port_forwards"] = (lv.normalize_port_forwards(p["port_forwards"], net_for_forwards)
+        opts["port_forwards"] = (lvo.normalize_port_forwards(p["port_forwards"], net_for_forwards)
                                  if p["port_forwards"] is not None else None)
         if p["mounts"] is not None:
             mounts = normalize_mounts(p["mounts"], must_exist=True)
             for mount in mounts:
-                mount["type"] = lv.mount_kind(mount, p["mount_type"])
-                mount["tag"] = lv.mount_tag(mount["path"])
+                mount["type"] = lvo.mount_kind(mount, p["mount_type"])
+                mount["tag"] = lvo.mount_tag(mount["path"])
             opts["mounts"] = mounts
         else:
             opts["mounts"] = None
         opts["labels"] = validate_labels(p["labels"]) if p["labels"] is not None else None
-        opts["checksum"] = lv.parse_checksum(p["checksum"])
+        opts["checksum"] = images.parse_checksum(p["checksum"])
         image = p["image"]
         if image:
-            if is_url(image):
+            if images.is_url(image):
                 if not opts["checksum"]:
                     raise InputError("checksum: required with an image URL (%s)" % image)
             elif not os.path.isabs(image):
@@ -463,7 +460,7 @@ class QemuVm:
     def seed_contents(self, mounts):
         user_data = self.user_data
         if mounts:
-            user_data = cloudinit.extend_user_data(user_data, {"bootcmd": lv.guest_mount_commands(mounts)})
+            user_data = cloudinit.extend_user_data(user_data, {"bootcmd": lvo.guest_mount_commands(mounts)})
         meta = {"instance-id": self.opts["name"], "local-hostname": self.opts["name"]}
         meta.update(self.p["meta_data"] or {})
         meta_text = cloudinit.dump_yaml(meta)
@@ -482,14 +479,14 @@ class QemuVm:
 
     def fetch_image(self):
         image = self.p["image"]
-        if not is_url(image):
+        if not images.is_url(image):
             if self.opts["checksum"] and not self.module.check_mode:
                 algo, want = self.opts["checksum"]
-                got = lv.file_digest(image, algo)
+                got = images.file_digest(image, algo)
                 if got != want:
                     raise InputError("checksum: %s has %s:%s, expected %s:%s" % (image, algo, got, algo, want))
             return os.path.realpath(image)
-        dest = lv.cache_path(self.p["cache_dir"], image, self.opts["checksum"])
+        dest = images.cache_path(self.p["cache_dir"], image, self.opts["checksum"])
         if os.path.exists(dest):
             return dest
         if self.module.check_mode:
@@ -498,7 +495,7 @@ class QemuVm:
 
         def _open(url):
             return open_url(url, timeout=60, follow_redirects="all")
-        dest, downloaded = lv.fetch_image(image, self.opts["checksum"], self.p["cache_dir"], _open)
+        dest, downloaded = images.fetch_image(image, self.opts["checksum"], self.p["cache_dir"], _open)
         if downloaded:
             self.actions.append("download image")
         return dest
@@ -514,13 +511,13 @@ class QemuVm:
         user_data, meta, net_cfg = self.seed_contents(mounts)
         spec = dict(
             name=name, uuid=None, cpus=o["cpus"] or 1, memory=o["memory"] or 1024 * MIB,
-            accel=lv.resolve_accel(p["accel"]), firmware=p["firmware"] or "bios",
+            accel=accel.resolve_accel(p["accel"]), firmware=p["firmware"] or "bios",
             kernel=p["kernel"], initrd=p["initrd"], cmdline=p["cmdline"], stateless=bool(p["stateless"]),
-            mac=o["mac"] or lv.stable_mac(name), network=o["network"] or {"mode": "network", "source": "default"},
+            mac=o["mac"] or lvo.stable_mac(name), network=o["network"] or {"mode": "network", "source": "default"},
             port_forwards=o["port_forwards"] or [], mounts=mounts, graphics=p["graphics"] or "none",
             labels=o["labels"] or {}, image=p["image"], backing=None,
-            seed_digest=cloudinit.seed_digest(user_data, meta, net_cfg), dir=vm_dir,
-            overlay=os.path.join(vm_dir, lv.OVERLAY_NAME), seed=os.path.join(vm_dir, lv.SEED_NAME))
+            cloud_init=cloudinit.seed_digest(user_data, meta, net_cfg), dir=vm_dir,
+            overlay=os.path.join(vm_dir, images.OVERLAY_NAME), seed=os.path.join(vm_dir, images.SEED_NAME))
         return spec, (user_data, meta, net_cfg)
 
     def create(self, result):
@@ -532,14 +529,14 @@ class QemuVm:
             raise InputError("pool_dir: %s already holds files of another VM of that name; remove them first"
                              % spec["dir"])
         backing = self.fetch_image()
-        spec["backing"] = backing or lv.cache_path(p["cache_dir"], p["image"], self.opts["checksum"])
-        base_size = lv.image_virtual_size(backing) if backing else None
+        spec["backing"] = backing or images.cache_path(p["cache_dir"], p["image"], self.opts["checksum"])
+        base_size = images.image_virtual_size(backing) if backing else None
         disk = self.opts["disk"]
         if disk is not None and base_size is not None and disk < base_size:
             raise InputError("disk: %s is smaller than the image (%s); disks never shrink"
                              % (format_size(disk), format_size(base_size)))
         disk = disk or base_size
-        result["diff"] = make_diff({}, dict(lv.managed_from_spec(spec), disk=format_size(disk),
+        result["diff"] = make_diff({}, dict(domain.shown(spec), disk=format_size(disk),
                                             autostart=bool(p["autostart"])), spec["name"])
         result["changed"] = True
         if self.module.check_mode:
@@ -551,9 +548,9 @@ class QemuVm:
         dom = None
         try:
             os.makedirs(spec["dir"], mode=0o711, exist_ok=True)
-            self.act("create overlay", lv.create_overlay, backing, spec["overlay"], disk)
+            self.act("create overlay", images.create_overlay, backing, spec["overlay"], disk)
             self.act("write seed", cloudinit.write_seed_iso, spec["seed"], *seed)
-            dom = self.act("define", self.client.define, lv.build_domain_xml(spec))
+            dom = self.act("define", self.client.define, domain.build_domain_xml(spec))
             if p["autostart"]:
                 self.act("autostart on", self.client.call, "autostart", dom.setAutostart, 1)
             self.run_state(dom, "stopped", spec)
@@ -566,8 +563,8 @@ class QemuVm:
                 except Exception:  # pylint: disable=broad-except
                     pass
             if dom is not None:
-                lv.stop_keeper(spec["dir"], dom.UUIDString())
-            lv.remove_vm_files(spec["dir"])
+                keeper.stop_keeper(spec["dir"], dom.UUIDString())
+            images.remove_vm_files(spec["dir"])
             if created_dir and os.path.isdir(spec["dir"]):
                 os.rmdir(spec["dir"])
             raise
@@ -575,13 +572,13 @@ class QemuVm:
 
     @staticmethod
     def undefine_flags():
-        return (lv.libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | lv.libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                | lv.libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+        return (lvc.libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | lvc.libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                | lvc.libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
 
     # ------------------------------------------------------------ existing domain
     def update(self, dom, result):
         p, o = self.p, self.opts
-        cur = lv.spec_from_xml(self.client.xml(dom, inactive=True))
+        cur = domain.Domain(self.client.xml(dom, inactive=True)).spec
         want = dict(cur)
         for key in ("cpus", "memory", "mac", "network", "port_forwards", "mounts", "labels"):
             if o[key] is not None:
@@ -594,18 +591,18 @@ class QemuVm:
         if want["port_forwards"] and want["network"]["mode"] != "user":
             raise InputError("port_forwards: only with network=user")
         if p["accel"] != "auto":
-            want["accel"] = lv.resolve_accel(p["accel"])
+            want["accel"] = accel.resolve_accel(p["accel"])
         if p["image"] and p["image"] != cur["image"]:
             self.warnings.append("image: VM '%s' was created from %s; its overlay cannot be moved to %s (remove and "
                                  "re-create the VM to change the base)" % (o["name"], cur["image"], p["image"]))
         seed = None
         if self.seed_given():
             seed = self.seed_contents(want["mounts"])
-            want["seed_digest"] = cloudinit.seed_digest(*seed)
-        before = lv.managed_from_spec(cur)
-        after = lv.managed_from_spec(want)
+            want["cloud_init"] = cloudinit.seed_digest(*seed)
+        before = domain.shown(cur)
+        after = domain.shown(want)
         overlay = cur["overlay"]
-        cur_disk = lv.image_virtual_size(overlay) if overlay and os.path.exists(overlay) else None
+        cur_disk = images.image_virtual_size(overlay) if overlay and os.path.exists(overlay) else None
         want_disk = cur_disk
         if o["disk"] is not None and cur_disk is not None:
             if o["disk"] < cur_disk:
@@ -633,17 +630,17 @@ class QemuVm:
         if "disk" in changed:
             if running and not cur["stateless"]:
                 self.act("grow disk", self.client.call, "blockResize", dom.blockResize, "vda", want_disk,
-                         lv.libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+                         lvc.libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
             else:
-                self.act("grow disk", lv.resize_overlay, overlay, want_disk)
+                self.act("grow disk", images.resize_overlay, overlay, want_disk)
         if set(changed) - {"disk", "autostart"}:
-            dom = self.act("redefine", self.client.define, lv.build_domain_xml(want)) or dom
+            dom = self.act("redefine", self.client.define, domain.build_domain_xml(want)) or dom
             if running and not self.module.check_mode and set(changed) & {"labels", "image", "cloud_init"}:
                 self.set_live_metadata(dom)
         if "autostart" in changed:
             self.act("autostart %s" % ("on" if after["autostart"] else "off"), self.client.call, "autostart",
                      dom.setAutostart, int(after["autostart"]))
-        restart = sorted(set(k for k in changed if k in RESTART_KEYS) | set(pending))
+        restart = sorted(set(k for k in changed if k in domain.RESTART_KEYS) | set(pending))
         if restart and running and p["state"] in ("present", "started", "paused"):
             if p["restart_on_change"]:
                 self.restart(dom, want)
@@ -654,16 +651,16 @@ class QemuVm:
         return dom, True
 
     def pending_keys(self, dom, persistent):
-        live = lv.managed_from_xml(self.client.xml(dom))
-        return [k for k in RESTART_KEYS if live[k] != persistent[k]]
+        live = domain.shown(domain.Domain(self.client.xml(dom)).spec)
+        return [k for k in domain.RESTART_KEYS if live[k] != persistent[k]]
 
     def set_live_metadata(self, dom):
         import xml.etree.ElementTree as ET  # pylint: disable=import-outside-toplevel
         persistent = ET.fromstring(self.client.xml(dom, inactive=True))
-        meta = persistent.find("metadata/{%s}vm" % lv.META_NS)
+        meta = persistent.find("metadata/{%s}vm" % domain.META_NS)
         text = ET.tostring(meta, encoding="unicode")
-        self.client.call("setMetadata", dom.setMetadata, lv.libvirt.VIR_DOMAIN_METADATA_ELEMENT, text, "wvm",
-                         lv.META_NS, lv.libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        self.client.call("setMetadata", dom.setMetadata, lvc.libvirt.VIR_DOMAIN_METADATA_ELEMENT, text, "wvm",
+                         domain.META_NS, lvc.libvirt.VIR_DOMAIN_AFFECT_LIVE)
 
     # ------------------------------------------------------------ run state
     def start(self, dom, spec):
@@ -675,11 +672,11 @@ class QemuVm:
             self.act("start keeper", self.start_keeper, dom, spec)
 
     def start_keeper(self, dom, spec):
-        lv.start_keeper(self.client.uri, spec["dir"], dom.UUIDString())
+        keeper.start_keeper(self.client.uri, spec["dir"], dom.UUIDString())
 
     def stop(self, dom, spec):
         if not self.module.check_mode:
-            lv.stop_keeper(spec["dir"], dom.UUIDString())
+            keeper.stop_keeper(spec["dir"], dom.UUIDString())
         self.act("stop", self.client.stop, dom, self.p["stop_timeout"])
 
     def restart(self, dom, spec):
@@ -713,19 +710,20 @@ class QemuVm:
     # ------------------------------------------------------------ absent
     def remove(self, dom, result):
         xml_text = self.client.xml(dom, inactive=True)
-        cur = lv.spec_from_xml(xml_text)
-        if not cur["ours"]:
+        parsed = domain.Domain(xml_text)
+        cur = parsed.spec
+        if not parsed.ours:
             raise InputError("name: domain '%s' was not created by workstation.vms.qemu_vm; not removing it"
                              % cur["name"])
         result["changed"] = True
-        result["diff"] = make_diff(lv.managed_from_spec(cur), {}, cur["name"])
+        result["diff"] = make_diff(domain.shown(cur), {}, cur["name"])
         if dom.isActive():
             if not self.module.check_mode:
-                lv.stop_keeper(cur["dir"], dom.UUIDString())
+                keeper.stop_keeper(cur["dir"], dom.UUIDString())
             self.act("destroy", self.client.call, "destroy", dom.destroy)
         self.act("undefine", self.client.call, "undefine", dom.undefineFlags, self.undefine_flags())
         if cur["dir"] and os.path.isdir(cur["dir"]):
-            self.act("remove overlay and seed", lv.remove_vm_files, cur["dir"])
+            self.act("remove overlay and seed", images.remove_vm_files, cur["dir"])
 
     # ------------------------------------------------------------ wait and report
     def ssh_target(self, spec, ipv4):
@@ -740,7 +738,7 @@ class QemuVm:
     def wait(self, dom, spec):
         what = self.p["wait_for"]
         timeout = self.p["wait_timeout"]
-        network = lv.network_text(spec["network"])
+        network = lvo.network_text(spec["network"])
         found = {}
 
         def ipv4_probe():
@@ -769,8 +767,8 @@ class QemuVm:
                     return False, "guest agent not answering"
                 out = res[1]
                 if "status: error" in out:
-                    raise lv.LibvirtError("wait_for: cloud-init in %s ended with an error: %s"
-                                          % (spec["name"], out.strip()))
+                    raise lvc.LibvirtError("wait_for: cloud-init in %s ended with an error: %s"
+                                           % (spec["name"], out.strip()))
                 return ("status: done" in out) or (False, out.strip())
             poll(cloud_init_probe, timeout, "cloud-init to finish in %s" % spec["name"])
             self.actions.append("wait cloud-init")
@@ -779,34 +777,33 @@ class QemuVm:
     def report(self, dom, found):
         live = self.client.xml(dom)
         persistent = self.client.xml(dom, inactive=True)
-        spec = lv.spec_from_xml(persistent)
+        spec = domain.Domain(persistent).spec
         state = self.client.state(dom)
         ipv4, ipv6 = found.get("ipv4"), found.get("ipv6")
         if state == "running" and ipv4 is None:
-            ipv4, ipv6 = self.client.addresses(dom, spec["mac"], lv.network_text(spec["network"]),
+            ipv4, ipv6 = self.client.addresses(dom, spec["mac"], lvo.network_text(spec["network"]),
                                                self.stale_leases)
         overlay = spec["overlay"]
-        disk = lv.image_virtual_size(overlay) if overlay and os.path.exists(overlay) else None
+        disk = images.image_virtual_size(overlay) if overlay and os.path.exists(overlay) else None
         pending = False
         if state in ("running", "paused"):
-            live_m, pers_m = lv.managed_from_xml(live), lv.managed_from_spec(spec)
-            pending = any(live_m[k] != pers_m[k] for k in RESTART_KEYS)
-        return lv.instance_from_xml(live if state == "running" else persistent, state, ipv4=ipv4, ipv6=ipv6,
-                                    disk=disk, overlay=overlay, seed=spec["seed"], autostart=bool(dom.autostart()),
-                                    pending_restart=pending, ssh=self.ssh_target(spec, ipv4 or []),
-                                    uri=self.client.uri)
+            live_m, pers_m = domain.shown(domain.Domain(live).spec), domain.shown(spec)
+            pending = any(live_m[k] != pers_m[k] for k in domain.RESTART_KEYS)
+        return domain.Domain(live if state == "running" else persistent).instance(
+            state, ipv4=ipv4, ipv6=ipv6, disk=disk, overlay=overlay, seed=spec["seed"], autostart=bool(dom.autostart()),
+            pending_restart=pending, ssh=self.ssh_target(spec, ipv4 or []), uri=self.client.uri)
 
     def run(self):
         result = dict(changed=False, actions=self.actions, instance={})
         self.parse()
-        self.client = lv.LibvirtClient(self.p["uri"])
+        self.client = lvc.LibvirtClient(self.p["uri"])
         try:
             dom = self.client.lookup(self.opts["name"])
             if self.p["state"] == "absent":
                 if dom is not None:
                     self.remove(dom, result)
                 return result
-            if dom is not None and not lv.spec_from_xml(self.client.xml(dom, inactive=True))["ours"]:
+            if dom is not None and not domain.Domain(self.client.xml(dom, inactive=True)).ours:
                 raise InputError("name: domain '%s' exists and was not created by workstation.vms.qemu_vm"
                                  % self.opts["name"])
             if dom is None:
@@ -815,7 +812,7 @@ class QemuVm:
                     return result
             else:
                 dom, _changed = self.update(dom, result)
-                spec = lv.spec_from_xml(self.client.xml(dom, inactive=True))
+                spec = domain.Domain(self.client.xml(dom, inactive=True)).spec
                 if self.run_state(dom, self.client.state(dom), spec):
                     result["changed"] = True
                     if self.p["state"] == "restarted" and "diff" in result:
@@ -825,7 +822,7 @@ class QemuVm:
             found = {}
             if self.module.check_mode:
                 return result
-            spec = lv.spec_from_xml(self.client.xml(dom, inactive=True))
+            spec = domain.Domain(self.client.xml(dom, inactive=True)).spec
             if self.p["wait_for"] != "none" and dom.isActive() and self.client.state(dom) == "running":
                 found = self.wait(dom, spec)
             result["instance"] = self.report(dom, found)
@@ -836,14 +833,14 @@ class QemuVm:
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not lv.HAS_LIBVIRT:
+    if not lvc.HAS_LIBVIRT:
         module.fail_json(msg=missing_required_lib("libvirt-python"))
     vm = QemuVm(module)
     try:
         result = vm.run()
     except InputError as exc:
         module.fail_json(msg=str(exc), actions=vm.actions)
-    except (lv.LibvirtError, WaitTimeout, OSError) as exc:
+    except (lvc.LibvirtError, WaitTimeout, OSError) as exc:
         module.fail_json(msg=str(exc), actions=vm.actions)
     if not module._diff:
         result.pop("diff", None)

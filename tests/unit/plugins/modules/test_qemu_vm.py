@@ -10,7 +10,7 @@ import json
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.workstation.vms.plugins.module_utils import libvirt as lv
+from ansible_collections.workstation.vms.plugins.module_utils import libvirt_client as lvc
 from ansible_collections.workstation.vms.plugins.modules import qemu_vm
 
 
@@ -22,7 +22,7 @@ def run(args, monkeypatch, capsys):
     """Run the module; LibvirtClient must never be built (bad input fails before any libvirt talk)."""
     def no_client(*a, **k):
         raise AssertionError("LibvirtClient was constructed for bad input")
-    monkeypatch.setattr(lv, "LibvirtClient", no_client)
+    monkeypatch.setattr(lvc, "LibvirtClient", no_client)
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             qemu_vm.main()
