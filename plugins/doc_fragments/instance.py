@@ -75,3 +75,25 @@ options:
     type: int
     default: 300
 """
+
+    # restart_on_change as every backend means it (workstation.vms.instance.restart).
+    RESTART = r"""
+options:
+  restart_on_change:
+    description:
+      - Restart a running instance to apply managed settings that the backend changes only while it is stopped.
+      - Without it such settings are left alone and named in RV(pending_restart) and in a warning.
+    type: bool
+    default: false
+"""
+
+    # The check and diff modes of every instance module (workstation.vms.instance.attributes).
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Predicts the same C(changed), C(diff) and RV(actions) as a real run, and changes nothing.
+  diff_mode:
+    support: full
+    description: Shows the settings the module manages (and the power state) before and after.
+"""

@@ -212,9 +212,7 @@ def list_job(job):
     if job["backend"] == "lxd":
         from ansible_collections.workstation.vms.plugins.module_utils.lxd import LxdClient
         block = job["block"]
-        client = LxdClient(socket=block.get("socket"), url=block.get("url"), client_cert=block.get("client_cert"),
-                           client_key=block.get("client_key"), server_cert=block.get("server_cert"),
-                           verify=block.get("verify", True), project=job["project"])
+        client = LxdClient.from_params(block, project=job["project"], target=None, trust_token=None)
         return client.guests(all_projects=job["all_projects"])
     if job["backend"] == "libvirt":
         from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import LibvirtClient

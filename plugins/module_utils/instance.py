@@ -27,6 +27,9 @@ CLOUD_INIT_FAIL = ("error", "disabled", "missing")
 CLOUD_INIT_BUSY = ("running", "not started", "not run", "unknown", "")
 
 
+UNCHANGED = object()   # Plan.predicted: the instance stays as read() found it
+
+
 class InstanceError(Exception):
     """A backend refused or cannot do what was asked; the message says why and what to do."""
 
@@ -53,9 +56,10 @@ class Plan:
     pending_restart: names of settings that differ but take effect only after a restart (not applied).
     warnings:        texts for module.warn().
     predicted:       the backend's current state as it would be after the steps (what summary() reports in
-                     check mode); None: the backend reads it again after the steps."""
+                     check mode); None: gone; UNCHANGED (the default): as read()."""
 
-    def __init__(self, steps=None, before=None, after=None, pending_restart=None, warnings=None, predicted=None):
+    def __init__(self, steps=None, before=None, after=None, pending_restart=None, warnings=None,
+                 predicted=UNCHANGED):
         self.steps = list(steps or [])
         self.before = before or {}
         self.after = after or {}
@@ -99,7 +103,8 @@ class Backend:
         return getattr(self, "do_" + step.op)(**step.args)
 
     def undo(self, step):
-        """Remove what `step` (one with creates=True, done or failed half-way) made in this run."""
+        """Remove what `step` (one with creates=True, done or failed half-way) made in this run; return True
+        when something was removed (False: nothing was there)."""
         return getattr(self, "undo_" + step.op)(**step.args)
 
     # ---- report ------------------------------------------------------------------------------------
@@ -197,27 +202,36 @@ def _addresses(backend):
 
 
 def run(module, backend):
-    """Parse -> plan -> act -> wait -> report, for any backend. Exits the module."""
+    """Parse -> plan -> act -> wait -> report, for any backend. Exits the module.
+
+    A failure while the steps are applied undoes the creating steps of this run; a failing wait does not (the
+    instance is made and reported: the next run waits again)."""
     result = dict(changed=False, actions=[], pending_restart=[], instance={})
-    done = []        # steps started in this run (the failing one included)
+    handled = (InputError, InstanceError, WaitTimeout) + tuple(backend.errors)
+    started = []     # steps begun in this run (the failing one included); emptied once all are done
+    applied = None   # how many steps were done; None once the steps are over
     try:
         wanted = backend.wanted(wanted_common(module.params, backend))
         current = backend.read()
         plan = backend.plan(current, wanted)
         result["pending_restart"] = plan.pending_restart
+        applied = 0
         for step in plan.steps:
             result["actions"].append(step.action)
             if not module.check_mode:
-                done.append(step)
+                started.append(step)
                 backend.apply(step)
+                applied += 1
+        started, applied = [], None
         if module.check_mode:
-            after = plan.predicted if plan.predicted is not None else current
+            after = current if plan.predicted is UNCHANGED else plan.predicted
         else:
             after = backend.read() if plan.steps else current
-        warnings = plan.warnings
+            if after is None and wanted["state"] != "absent":
+                raise InstanceError("instance %s vanished (ephemeral and stopped?)" % wanted["name"])
         summary = backend.summary(after) if after is not None else None
         if not module.check_mode and wanted["wait_for"] != "none" and summary and summary["state"] == "running":
-            status = wait(backend, wanted, after, warnings)
+            status = wait(backend, wanted, after, plan.warnings)
             if status is not None:
                 result["cloud_init_status"] = status
             after = backend.read()
@@ -226,17 +240,18 @@ def run(module, backend):
         result["diff"] = make_diff(plan.before, plan.after, wanted["name"])
         backend.report(result)
         result["changed"] = bool(result["actions"])
-        for warning in warnings:
+        for warning in plan.warnings:
             module.warn(warning)
-    except (InputError, InstanceError, WaitTimeout) + tuple(backend.errors) as exc:
+    except handled as exc:
         msg = str(exc)
-        undone = _undo(backend, done)
+        undone = _undo(backend, started)
         if undone:
             msg = "%s (what this run created is deleted again: %s)" % (msg, ", ".join(undone))
         backend.report(result)
-        result["changed"] = bool(result["actions"])
-        extra = backend.error_result(exc) if isinstance(exc, tuple(backend.errors)) else {}
-        result.update(extra)
+        # a step that failed changed nothing by itself; what was done before it did (even when undone)
+        result["changed"] = bool(applied) if applied is not None else bool(result["actions"])
+        if isinstance(exc, tuple(backend.errors)):
+            result.update(backend.error_result(exc))
         module.fail_json(msg=msg, **result)
     module.exit_json(**result)
 
@@ -255,8 +270,8 @@ def _undo(backend, done):
         if not step.creates:
             continue
         try:
-            backend.undo(step)
-            undone.append(step.action)
+            if backend.undo(step):
+                undone.append(step.action)
         except Exception as exc:  # pylint: disable=broad-except
             backend.module.warn("could not undo %s: %s" % (step.action, exc))
     return undone

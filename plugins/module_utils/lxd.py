@@ -47,6 +47,8 @@ BUILTIN_REMOTES = {
 }
 # Local config keys that belong to LXD itself: never compared, never reported, never removed.
 IGNORED_PREFIXES = ("volatile.", "image.")
+CONNECTION_OPTIONS = ("socket", "url", "client_cert", "client_key", "server_cert", "verify", "project", "target",
+                      "trust_token")
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,62}$")
 FINGERPRINT_RE = re.compile(r"^[0-9a-f]{12,64}$")
 # Container settings LXD applies only at the next start.
@@ -121,6 +123,14 @@ class LxdClient:
         self._conn = None
         self._pylxd = None
         self._info = None
+
+    @classmethod
+    def from_params(cls, params, **overrides):
+        """A client from the connection options (connection_argument_spec) of a module or an inventory block."""
+        kwargs = {key: params.get(key) for key in CONNECTION_OPTIONS}
+        kwargs["verify"] = params.get("verify", True) is not False
+        kwargs.update(overrides)
+        return cls(**kwargs)
 
     # ---- transport -------------------------------------------------------------------------------
     def _ssl_context(self):
@@ -271,7 +281,13 @@ class LxdClient:
         deadline = time.monotonic() + timeout
         while True:
             left = max(1, int(deadline - time.monotonic()))
-            meta = self._get("/operations/%s/wait" % op_id, {"timeout": min(left, 30)})["metadata"]
+            try:
+                meta = self._get("/operations/%s/wait" % op_id, {"timeout": min(left, 30)})["metadata"]
+            except LxdError as exc:
+                # Incus answers a wait that outlasts its timeout with an error, LXD with the running operation.
+                if "context deadline exceeded" not in str(exc):
+                    raise
+                meta = {"status_code": 103, "status": "Running", "description": "operation %s" % op_id}
             if meta["status_code"] == 200:
                 return meta
             if meta["status_code"] >= 400:
@@ -314,15 +330,19 @@ class LxdClient:
             body["password"] = body.pop("trust_token")
             self._write("POST", "/certificates", body)
 
-    # ---- instances -------------------------------------------------------------------------------
-    def instance(self, name):
-        """The instance with its state (one request), or None."""
+    # ---- instances ----------------------------------------------------------------------------------
+    def get_or_none(self, path, params=None):
+        """The `metadata` of GET `path`, or None when the server answers 404."""
         try:
-            return self.request("GET", "/instances/%s" % quote(name, safe=""), params={"recursion": 1})["metadata"]
+            return self.request("GET", path, params=params)["metadata"]
         except LxdError as exc:
             if exc.status == 404:
                 return None
             raise
+
+    def instance(self, name):
+        """The instance with its state (one request), or None."""
+        return self.get_or_none("/instances/%s" % quote(name, safe=""), {"recursion": 1})
 
     def state(self, name):
         return self.request("GET", "/instances/%s/state" % quote(name, safe=""))["metadata"]
@@ -338,28 +358,31 @@ class LxdClient:
         return [instance_summary(inst) for inst in self.instances(all_projects)]
 
     def image_alias(self, alias):
-        try:
-            return self.request("GET", "/images/aliases/%s" % quote(alias, safe=""))["metadata"]
-        except LxdError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.get_or_none("/images/aliases/%s" % quote(alias, safe=""))
 
     def image(self, fingerprint):
-        try:
-            return self.request("GET", "/images/%s" % fingerprint)["metadata"]
-        except LxdError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.get_or_none("/images/%s" % quote(fingerprint, safe=""))
 
     def network(self, name):
-        try:
-            return self.request("GET", "/networks/%s" % quote(name, safe=""))["metadata"]
-        except LxdError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.get_or_none("/networks/%s" % quote(name, safe=""))
+
+    def profile(self, name):
+        return self.get_or_none("/profiles/%s" % quote(name, safe=""))
+
+    def profile_root(self, profiles):
+        """The root disk device ({name: device}) the profiles give, the last one winning as in LXD (to size it
+        at create). Raises InputError when a profile is missing or none gives a root disk."""
+        root = {}
+        for pname in profiles if profiles is not None else ["default"]:
+            profile = self.profile(pname)
+            if profile is None:
+                raise InputError("profiles: no profile '%s' on the server" % pname)
+            for dname, device in (profile.get("devices") or {}).items():
+                if device.get("type") == "disk" and device.get("path") == "/":
+                    root = {dname: device}
+        if not root:
+            raise InputError("disk: the profiles give no root disk device to size")
+        return root
 
     def create(self, body, timeout=None):
         params = {"target": self.target} if self.target else None

@@ -172,10 +172,7 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, mutually_exclusive=[("socket", "url")])
     params = module.params
     try:
-        client = lxd.LxdClient(socket=params["socket"], url=params["url"], client_cert=params["client_cert"],
-                               client_key=params["client_key"], server_cert=params["server_cert"],
-                               verify=params["verify"], project=params["project"], target=params["target"],
-                               trust_token=params["trust_token"])
+        client = lxd.LxdClient.from_params(params)
         backend = LxdSnapshots(client, params["instance"], params["timeout"])
         snaps.run(module, backend, (lxd.LxdError,))
     except (InputError, lxd.LxdError) as exc:

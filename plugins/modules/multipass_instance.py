@@ -25,13 +25,8 @@ author:
   - workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.instance
-attributes:
-  check_mode:
-    support: full
-    description: Predicts the same C(changed), C(diff) and C(actions) as a real run and runs only read-only commands.
-  diff_mode:
-    support: full
-    description: Shows state, resources, mounts and labels before and after.
+  - workstation.vms.instance.restart
+  - workstation.vms.instance.attributes
 options:
   state:
     description:
@@ -59,14 +54,8 @@ options:
     type: list
     elements: dict
     suboptions:
-      source:
-        description: Absolute path of an existing directory on the host.
-        type: path
-        required: true
-      path:
-        description: Absolute path in the instance.
-        type: str
-        required: true
+      source: {description: Absolute path of an existing directory on the host., type: path, required: true}
+      path: {description: Absolute path in the instance., type: str, required: true}
       readonly:
         description: Multipass has no read-only mounts; V(true) fails with a clear message.
         type: bool
@@ -94,10 +83,9 @@ options:
   wait_for:
     description:
       - What to wait for once the instance runs. V(ssh) waits for an SSH banner on the first IPv4 address;
-        V(cloud-init) runs C(cloud-init status) in the instance through C(multipass exec).
-    type: str
+        V(cloud-init) runs C(cloud-init status) in the instance through C(multipass exec) until it is final.
+      - V(done) is success, V(degraded) a warning; V(error), and V(disabled) (cloud-init does not run), fail.
     choices: [none, ipv4, ssh, cloud-init]
-    default: none
   purge:
     description:
       - With O(state=absent), also purge the instance (only this one) so that it cannot be recovered and its name is
@@ -112,25 +100,14 @@ options:
     type: list
     elements: dict
     suboptions:
-      name:
-        description: Host network (interface or bridge) name.
-        type: str
-        required: true
+      name: {description: Host network (interface or bridge) name., type: str, required: true}
       mode:
         description: V(auto) configures the interface in the instance, V(manual) leaves it unconfigured.
         type: str
         choices: [auto, manual]
-      mac:
-        description: MAC address of the interface in the instance.
-        type: str
+      mac: {description: MAC address of the interface in the instance., type: str}
   bridged:
     description: Add C(--bridged) at creation (the network named by C(multipass get local.bridged-network)).
-    type: bool
-    default: false
-  restart_on_change:
-    description:
-      - Stop the running instance, change its resources and start it again. Without it, differing resources of a
-        running instance are reported in a warning and RV(pending) and left alone.
     type: bool
     default: false
   timeout:
@@ -233,12 +210,20 @@ actions:
   type: list
   elements: str
   sample: ["launch", "mount /home/ubuntu/src", "set memory"]
-pending:
+pending_restart:
   description: Resources that differ on a running instance and were left alone (see O(restart_on_change)).
   returned: always
   type: list
   elements: str
   sample: [memory]
+pending:
+  description: Deprecated, use RV(pending_restart) (the same list, the name every instance module returns).
+    Will be removed in 2.0.0.
+  returned: always
+  type: list
+  elements: str
+cloud_init_status:
+  {description: "What C(cloud-init status) said (V(done) or V(degraded)).", returned: when O(wait_for=cloud-init), type: str}
 driver:
   description: The Multipass driver, when it had to be checked.
   returned: when checked
@@ -246,355 +231,15 @@ driver:
   sample: qemu
 """
 
-import hashlib
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.workstation.vms.plugins.module_utils import common
-from ansible_collections.workstation.vms.plugins.module_utils.cloudinit import render_user_data
-from ansible_collections.workstation.vms.plugins.module_utils.multipass import (
-    LabelStore, MultipassCli, MultipassError, module_runner, mount_maps, mounts_from_info, parse_human_size,
-    same_size, state_word, to_multipass_size, validate_name, write_user_data)
-from ansible_collections.workstation.vms.plugins.module_utils.waiting import WaitTimeout, poll, ssh_banner
-
-STATES = ["present", "started", "stopped", "restarted", "suspended", "absent"]
-RESOURCES = ("cpus", "memory", "disk")
-
-
-def argument_spec():
-    spec = common.instance_argument_spec(
-        STATES, default_state="started",
-        mount_options=dict(type=dict(type="str", choices=["classic", "native"], default="classic"),
-                           uid_map=dict(type="list", elements="str", default=[]),
-                           gid_map=dict(type="list", elements="str", default=[])))
-    spec.update(
-        image=dict(type="str"),
-        purge=dict(type="bool", default=True),
-        networks=dict(type="list", elements="dict", options=dict(
-            name=dict(type="str", required=True), mode=dict(type="str", choices=["auto", "manual"]),
-            mac=dict(type="str"))),
-        bridged=dict(type="bool", default=False),
-        restart_on_change=dict(type="bool", default=False),
-        timeout=dict(type="int"),
-        executable=dict(type="str", default="multipass"),
-        label_store=dict(type="path"),
-    )
-    return spec
-
-
-def wanted_settings(params):
-    """Validate the input (before any change) and return what the task asks for."""
-    want = dict(name=validate_name(params["name"]), state=params["state"])
-    want["cpus"] = common.check_positive(params["cpus"], "cpus")
-    want["memory"] = common.parse_size(params["memory"], "memory")
-    want["disk"] = common.parse_size(params["disk"], "disk")
-    for option in ("memory", "disk"):
-        if want[option] == 0:
-            raise common.InputError("%s: must be more than 0" % option)
-    want["user_data"] = render_user_data(params["cloud_init"])
-    want["labels"] = common.validate_labels(params["labels"]) if params["labels"] is not None else None
-    want["mounts"] = None
-    if params["mounts"] is not None:
-        mounts = common.normalize_mounts(params["mounts"], must_exist=params["state"] != "absent")
-        want["mounts"] = []
-        for index, mount in enumerate(mounts):
-            if mount["readonly"]:
-                raise common.InputError("mounts[%d].readonly: Multipass has no read-only mounts; drop readonly "
-                                        "or use another backend" % index)
-            want["mounts"].append(dict(
-                source=mount["source"], path=mount["path"], type=mount.get("type") or "classic",
-                uid_map=sorted(mount_maps(mount.get("uid_map"), "mounts[%d].uid_map" % index)),
-                gid_map=sorted(mount_maps(mount.get("gid_map"), "mounts[%d].gid_map" % index)), readonly=False))
-    if params["timeout"] is not None:
-        common.check_positive(params["timeout"], "timeout")
-    return want
-
-
-def effective_maps(mount):
-    """The maps `multipass info` shows for a wanted mount: none given = the host user -> "default"."""
-    return (mount["uid_map"] or ["%d:default" % os.getuid()], mount["gid_map"] or ["%d:default" % os.getgid()])
-
-
-def mount_text(mount):
-    return "%s -> %s (%s; uid %s; gid %s)" % (
-        mount["source"], mount["path"], mount["type"], ",".join(mount["uid_map"]), ",".join(mount["gid_map"]))
-
-
-class Converger:
-    """parse -> compare -> act -> report, for one instance."""
-
-    def __init__(self, module, cli, want):
-        self.module = module
-        self.cli = cli
-        self.want = want
-        self.params = module.params
-        self.check = module.check_mode
-        self.actions = []
-        self.pending = []
-        self.warnings = []
-        self.before = {}
-        self.after = {}
-
-    def act(self, label, func, *args, **kwargs):
-        self.actions.append(label)
-        if not self.check:
-            func(*args, **kwargs)
-
-    def converge(self):
-        want = self.want
-        name = want["name"]
-        info = self.cli.info(name)
-        status = info.get("state") if info else None
-        self.before = self.managed(info) if info else {"state": "absent"}
-        if want["state"] == "absent":
-            return self.absent(name, status)
-        self.check_driver(info is None)
-        created = False
-        if info is None:
-            info = self.launch(name)
-            created = True
-            status = "Running"
-        elif status == "Deleted":
-            self.act("recover", self.cli.recover, name)
-            status = "Stopped"
-        elif self.params["image"]:
-            self.warnings.append("image is used only when the instance is created; %s keeps its image" % name)
-        self.after = self.managed(info) if not created or not self.check else dict(
-            state="running", mounts=[mount_text(m) for m in self.launch_mounts()], labels={})
-        restarted = created
-        if not created:
-            status, restarted = self.resources(name, status)
-        self.reconcile_mounts(name, info if not (created and self.check) else None)
-        self.reconcile_labels(name, created)
-        status = self.reach_state(name, status, restarted)
-        self.after["state"] = state_word(status)
-        if not self.check and status == "Running":
-            self.wait(name)
-        return self.report(name)
-
-    # -- pieces
-
-    def check_driver(self, creating):
-        needs = []
-        if self.want["mounts"] and any(m["type"] == "native" for m in self.want["mounts"]):
-            needs.append("native mounts")
-        if creating and (self.params["networks"] or self.params["bridged"]):
-            needs.append("networks")
-        if self.want["state"] == "suspended":
-            needs.append("suspend")
-        for feature in needs:
-            self.cli.check_driver(feature)
-
-    def launch_mounts(self):
-        """Wanted mounts that `launch --mount` can make (classic, default maps); the rest are mounted after."""
-        return [m for m in self.want["mounts"] or [] if m["type"] == "classic" and not m["uid_map"]
-                and not m["gid_map"]]
-
-    def launch(self, name):
-        want = self.want
-        path = None
-        try:
-            if want["user_data"] and not self.check:
-                path = write_user_data(want["user_data"])
-            at_launch = self.launch_mounts()
-            self.act("launch", self.cli.launch, name, image=self.params["image"], cpus=want["cpus"],
-                     memory=want["memory"], disk=want["disk"], cloud_init_file=path,
-                     mounts=[(m["source"], m["path"]) for m in at_launch],
-                     networks=self.params["networks"], bridged=self.params["bridged"], timeout=self.params["timeout"])
-        finally:
-            if path:
-                os.unlink(path)
-        if want["user_data"] and not self.check:
-            self.cli.store.update(name, cloud_init_digest=digest(want["user_data"]))
-        if self.check:
-            return {"state": "Running", "mounts": {}}
-        return self.cli.info(name) or {}
-
-    def resources(self, name, status):
-        want = self.want
-        asked = [key for key in RESOURCES if want[key] is not None]
-        if not asked:
-            return status, False
-        current = self.cli.resources(name)
-        differ = []
-        for key in asked:
-            if key == "cpus":
-                same = current["cpus"] == want["cpus"]
-            else:
-                same = same_size(current[key], want[key])
-            self.before[key] = current[key] if key != "cpus" else current["cpus"]
-            self.after[key] = self.before[key] if same else (
-                want[key] if key == "cpus" else common.format_size(want[key]))
-            if not same:
-                differ.append(key)
-        if "disk" in differ and (parse_human_size(current["disk"])[0] or 0) > want["disk"]:
-            raise common.InputError("disk: Multipass disks only grow; %s has %s, asked for %s"
-                                    % (name, current["disk"], common.format_size(want["disk"])))
-        if not differ:
-            return status, False
-        restarted = False
-        if status != "Stopped":
-            if self.want["state"] == "stopped":
-                self.act("stop", self.cli.lifecycle, "stop", name)
-            elif self.params["restart_on_change"] or self.want["state"] == "restarted":
-                self.act("stop", self.cli.lifecycle, "stop", name)
-                restarted = True
-            else:
-                self.pending = differ
-                for key in differ:
-                    self.after[key] = self.before[key]
-                self.warnings.append("%s of %s differ, but Multipass changes them only on a stopped instance; "
-                                     "set restart_on_change=true or state=stopped to apply them"
-                                     % (", ".join(differ), name))
-                return status, False
-            status = "Stopped"
-        for key in differ:
-            value = want[key] if key == "cpus" else to_multipass_size(want[key])
-            self.act("set %s" % key, self.cli.set, "local.%s.%s" % (name, key), value)
-        if restarted:
-            self.act("start", self.cli.lifecycle, "start", name, self.params["timeout"])
-            status = "Running"
-        return status, restarted
-
-    def reconcile_mounts(self, name, info):
-        wanted = self.want["mounts"]
-        if wanted is None:
-            return
-        store = self.cli.store.entry(name).get("mount_types") or {}
-        current = {m["path"]: m for m in mounts_from_info(info or {}, store)}
-        if info is None:  # just launched in check mode: --mount made these
-            current = {m["path"]: dict(m, uid_map=effective_maps(m)[0], gid_map=effective_maps(m)[1])
-                       for m in self.launch_mounts()}
-        want_by_path = {m["path"]: m for m in wanted}
-        types = dict(store)
-        for path in sorted(current):
-            if path not in want_by_path:
-                self.act("umount %s" % path, self.cli.umount, name, path)
-                types.pop(path, None)
-        for path, mount in sorted(want_by_path.items()):
-            have = current.get(path)
-            uid_map, gid_map = effective_maps(mount)
-            if have is not None and (have["source"], have["type"], tuple(have["uid_map"]), tuple(have["gid_map"])) \
-                    == (mount["source"], mount["type"], tuple(sorted(uid_map)), tuple(sorted(gid_map))):
-                continue
-            if have is not None:
-                self.act("umount %s" % path, self.cli.umount, name, path)
-            self.act("mount %s" % path, self.cli.mount, name, mount["source"], path, mount["type"],
-                     mount["uid_map"], mount["gid_map"])
-            if mount["type"] == "native":
-                types[path] = "native"
-            else:
-                types.pop(path, None)
-        self.after["mounts"] = [mount_text(dict(m, uid_map=effective_maps(m)[0], gid_map=effective_maps(m)[1]))
-                                for _p, m in sorted(want_by_path.items())]
-        if types != store and not self.check:
-            self.cli.store.update(name, mount_types=types or None)
-
-    def reconcile_labels(self, name, created):
-        labels = self.want["labels"]
-        current = self.cli.store.labels(name) if not created else {}
-        if labels is None or labels == current:
-            return
-        self.after["labels"] = labels
-        self.act("labels", self.cli.store.update, name, labels=labels or None)
-
-    def reach_state(self, name, status, restarted):
-        state = self.want["state"]
-        lifecycle = self.cli.lifecycle
-        timeout = self.params["timeout"]
-        if state == "started" and status != "Running":
-            self.act("start", lifecycle, "start", name, timeout)
-            status = "Running"
-        elif state == "stopped" and status != "Stopped":
-            self.act("stop", lifecycle, "stop", name)
-            status = "Stopped"
-        elif state == "restarted" and not restarted:
-            self.act("restart" if status == "Running" else "start", lifecycle,
-                     "restart" if status == "Running" else "start", name, timeout)
-            status = "Running"
-        elif state == "suspended" and status != "Suspended":
-            if status != "Running":
-                self.act("start", lifecycle, "start", name, timeout)
-            self.act("suspend", lifecycle, "suspend", name)
-            status = "Suspended"
-        return status
-
-    def absent(self, name, status):
-        purge = self.params["purge"]
-        if status is None or (status == "Deleted" and not purge):
-            return self.finish({"name": name, "backend": "multipass", "state": "absent"}, {"state": "absent"})
-        self.act("purge" if status == "Deleted" else "delete", self.cli.delete, name, purge)
-        after = {"state": "absent" if purge else "deleted"}
-        return self.finish(common.instance_result(name, "multipass", "vm", after["state"]), after)
-
-    def wait(self, name):
-        what = self.params["wait_for"]
-        timeout = self.params["wait_timeout"]
-        if what in ("ipv4", "ssh"):
-            addresses = poll(lambda: self.ipv4(name), timeout, "an IPv4 address of %s" % name)
-            if what == "ssh":
-                poll(lambda: ssh_banner(addresses[0]), timeout, "SSH on %s (%s)" % (name, addresses[0]))
-        elif what == "cloud-init":
-            poll(lambda: self.cli.cloud_init_done(name), timeout, "cloud-init in %s" % name)
-
-    def ipv4(self, name):
-        info = self.cli.info(name) or {}
-        addresses = [ip for ip in info.get("ipv4") or [] if ":" not in ip]
-        return addresses or (False, "state %s, no address" % info.get("state"))
-
-    def managed(self, info):
-        return dict(state=state_word(info.get("state")),
-                    mounts=[mount_text(m) for m in mounts_from_info(info, self.cli.store.entry(
-                        self.want["name"]).get("mount_types"))],
-                    labels=self.cli.store.labels(self.want["name"]))
-
-    def report(self, name):
-        if self.check:
-            instance = common.instance_result(name, "multipass", "vm", self.after["state"],
-                                              labels=self.after.get("labels") or {})
-        else:
-            info = self.cli.info(name) or {}
-            instance = self.cli.describe(name, info, resources=self.cli.resources(name))
-            if self.want["user_data"] and self.actions[:1] != ["launch"]:
-                stored = self.cli.store.entry(name).get("cloud_init_digest")
-                if stored and stored != digest(self.want["user_data"]):
-                    self.warnings.append("cloud_init differs from the user-data %s was created with; it takes "
-                                         "effect only on a new instance" % name)
-        return self.finish(instance, self.after)
-
-    def finish(self, instance, after):
-        diff = common.make_diff(self.before, after, self.want["name"])
-        result = dict(changed=bool(self.actions), actions=self.actions, pending=self.pending, instance=instance,
-                      diff=diff)
-        if self.cli._driver:  # pylint: disable=protected-access
-            result["driver"] = self.cli._driver  # pylint: disable=protected-access
-        return result
-
-
-def digest(text):
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+from ansible_collections.workstation.vms.plugins.module_utils.instance import run
+from ansible_collections.workstation.vms.plugins.module_utils.multipass_instance_backend import (
+    MultipassInstance, argument_spec)
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        want = wanted_settings(module.params)
-    except common.InputError as exc:
-        module.fail_json(msg=str(exc))
-    cli = MultipassCli(module.params["executable"], run=module_runner(module),
-                       label_store=LabelStore(module.params["label_store"]))
-    converger = Converger(module, cli, want)
-    try:
-        result = converger.converge()
-    except common.InputError as exc:
-        module.fail_json(msg=str(exc), actions=converger.actions)
-    except MultipassError as exc:
-        module.fail_json(msg=str(exc), rc=exc.rc, stderr=exc.stderr, cmd=exc.command, actions=converger.actions)
-    except WaitTimeout as exc:
-        module.fail_json(msg=str(exc), actions=converger.actions)
-    for warning in converger.warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    run(module, MultipassInstance(module))
 
 
 if __name__ == "__main__":

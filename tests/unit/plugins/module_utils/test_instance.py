@@ -65,7 +65,7 @@ class DictBackend(instance.Backend):
         steps, pending = [], []
         if wanted["state"] == "absent":
             return instance.Plan([instance.Step("delete")] if current else [], before=current or {},
-                                 after={"state": "absent"})
+                                 after={"state": "absent"}, predicted=None)
         if current is None:
             steps.append(instance.Step("create", creates=True, cpus=wanted["cpus"] or 1))
             steps.append(instance.Step("start"))
@@ -91,7 +91,8 @@ class DictBackend(instance.Backend):
 
     def undo_create(self, cpus):
         self.applied.append("undo create")
-        self.store = None
+        gone, self.store = self.store is None, None
+        return not gone
 
     def do_start(self):
         self.store["state"] = "running"
@@ -149,7 +150,7 @@ def test_failure_undoes_what_this_run_created():
     out = run(backend)
     assert out.failed and "start refused" in out.result["msg"] and "deleted again: create" in out.result["msg"]
     assert backend.store is None and backend.applied == ["create", "start", "undo create"]
-    assert out.result["actions"] == ["create", "start"] and out.result["rc"] == 7
+    assert out.result["actions"] == ["create", "start"] and out.result["rc"] == 7 and out.result["changed"]
 
 
 def test_failure_on_existing_instance_undoes_nothing():
@@ -211,3 +212,24 @@ def test_wait_timeout_says_what_was_awaited(monkeypatch):
     backend.ipv4 = lambda: ([], "no lease yet")
     out = run(backend)
     assert out.failed and "IPv4 address of box" in out.result["msg"] and "no lease yet" in out.result["msg"]
+
+
+def test_create_failing_before_anything_exists_undoes_nothing():
+    backend = DictBackend(FakeModule(), fail_on="create")
+    out = run(backend)
+    assert out.failed and "deleted again" not in out.result["msg"] and backend.applied == ["create", "undo create"]
+    assert out.result["actions"] == ["create"] and not out.result["changed"]
+
+
+def test_failing_wait_keeps_the_new_instance(monkeypatch):
+    monkeypatch.setattr("ansible_collections.workstation.vms.plugins.module_utils.waiting.time.sleep",
+                        lambda seconds: None)
+    backend = DictBackend(FakeModule(wait_for="cloud-init"), cloud_init=("error", "boom"))
+    out = run(backend)
+    assert out.failed and backend.store is not None and out.result["actions"] == ["create", "start"]
+
+
+def test_check_mode_absent_predicts_gone():
+    backend = DictBackend(FakeModule(state="absent", check_mode=True), existing={"state": "running", "cpus": 1})
+    out = run(backend)
+    assert out.result["instance"]["state"] == "absent" and backend.store is not None

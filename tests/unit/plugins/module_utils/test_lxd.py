@@ -259,3 +259,21 @@ MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAO7+7+7+7+7+7+7+
 7+7+7+7+7w==
 -----END CERTIFICATE-----
 """
+
+
+def test_wait_operation_rides_over_incus_wait_timeouts(monkeypatch):
+    """Incus answers /wait?timeout=30 on a still running operation with 'context deadline exceeded'."""
+    answers = [lxd.LxdError("GET /1.0/operations/op1/wait?timeout=30: context deadline exceeded", 500),
+               {"metadata": {"status_code": 200, "status": "Success", "metadata": {"return": 0}}}]
+
+    class Slow(lxd.LxdClient):
+        def _get(self, path, params=None, raw=False):
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+    monkeypatch.setattr(lxd, "find_socket", lambda socket=None: "/nonexistent.socket")
+    assert Slow().wait_operation("/1.0/operations/op1", timeout=60)["status"] == "Success"
+    answers[:] = [lxd.LxdError("GET /1.0/operations/op1/wait: not found", 404)]
+    with pytest.raises(lxd.LxdError, match="not found"):
+        Slow().wait_operation("op1", timeout=60)

@@ -13,7 +13,10 @@ import os
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.workstation.vms.plugins.module_utils import lxd
+from ansible_collections.workstation.vms.plugins.module_utils import instance, lxd
+from ansible_collections.workstation.vms.plugins.module_utils import lxd_instance_backend as backend
+from ansible_collections.workstation.vms.plugins.module_utils.common import InputError
+from ansible_collections.workstation.vms.plugins.module_utils.waiting import WaitTimeout
 from ansible_collections.workstation.vms.plugins.modules import lxd_instance
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "lxd")
@@ -35,6 +38,7 @@ class FakeLxd(lxd.LxdClient):
         self.fail = dict(fail or {})           # "PUT /instances/x/state start" -> error text
         self.exec_result = exec_result
         self.writes = []
+        self.last_state = None                 # the daemon's latest state, also in the next instance answer
 
     def _get(self, path, params=None, raw=False):
         self.calls += 1
@@ -44,9 +48,13 @@ class FakeLxd(lxd.LxdClient):
             inst = self.instances_by_name.get(lxd_unquote(parts[1]))
             if inst is None:
                 raise lxd.LxdError("GET %s: not found" % path, 404)
-            return {"metadata": copy.deepcopy(inst)}
+            inst = copy.deepcopy(inst)
+            if self.last_state is not None:
+                inst["state"] = copy.deepcopy(self.last_state)
+            return {"metadata": inst}
         if parts[0] == "instances" and parts[2:] == ["state"]:
             state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+            self.last_state = state
             return {"metadata": copy.deepcopy(state)}
         if parts[0] == "instances" and parts[2] == "logs":
             return "status: done\n" if raw else {}
@@ -91,11 +99,12 @@ def lxd_unquote(text):
 def run(monkeypatch, capsys, args, check_mode=False, diff=False, **fake):
     client = {}
 
-    def factory(**kwargs):
-        client["c"] = FakeLxd(**dict(fake, **{k: v for k, v in kwargs.items() if k in ("project", "target")}))
+    def factory(params):
+        client["c"] = FakeLxd(**dict(fake, **{k: params[k] for k in ("project", "target")}))
         return client["c"]
-    monkeypatch.setattr(lxd_instance.lxd, "LxdClient", factory)
-    monkeypatch.setattr(lxd_instance, "poll", fast_poll)
+    monkeypatch.setattr(lxd.LxdClient, "from_params", staticmethod(factory))
+    monkeypatch.setattr(instance, "poll", fast_poll)
+    monkeypatch.setattr(backend, "poll", fast_poll)
     args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     warned = []
     monkeypatch.setattr(lxd_instance.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
@@ -114,7 +123,7 @@ def fast_poll(probe, timeout, what, interval=0.0, max_interval=0.0):
             value = value[0]
         if value:
             return value
-    raise lxd_instance.WaitTimeout("timed out waiting for %s" % what)
+    raise WaitTimeout("timed out waiting for %s" % what)
 
 
 def vm():
@@ -222,8 +231,8 @@ def test_vm_create_from_remote_with_disk(monkeypatch, capsys):
 
 def test_ports_refused_on_vms():
     params = base_params(name="lxdi-vm2", type="virtual-machine", ports=["8080:80"])
-    with pytest.raises(lxd_instance.InputError, match="^ports: "):
-        lxd_instance.wanted_settings(params)
+    with pytest.raises(InputError, match="^ports: "):
+        wanted_settings(params)
 
 
 # ---- containers: failures, clean-up, absent --------------------------------------------------------------
@@ -282,8 +291,19 @@ def test_freeze_and_restart(monkeypatch, capsys):
 
 
 # ---- input errors: before any request ------------------------------------------------------------------
+class Params:
+    def __init__(self, params):
+        self.params = params
+
+
+def wanted_settings(params):
+    """What the backend makes of the task, after the skeleton parsed the common options."""
+    lxdi = backend.LxdInstance(Params(params))
+    return lxdi.wanted(instance.wanted_common(params, lxdi))
+
+
 def base_params(**kwargs):
-    params = {k: None for k in lxd_instance.argument_spec()}
+    params = {k: None for k in backend.argument_spec()}
     params.update(state="started", config_mode="merge", wait_for="none", wait_timeout=300, verify=True,
                   restart_on_change=False)
     params.update(kwargs)
@@ -311,8 +331,8 @@ def base_params(**kwargs):
 ])
 def test_bad_input_names_the_option(kwargs, option):
     params = base_params(name=kwargs.pop("name", "lxdi-ok"), **kwargs)
-    with pytest.raises(lxd_instance.InputError) as err:
-        lxd_instance.wanted_settings(params)
+    with pytest.raises(InputError) as err:
+        wanted_settings(params)
     assert str(err.value).startswith(option + ":"), str(err.value)
 
 
@@ -327,10 +347,10 @@ def test_replace_drops_unmanaged_keys_but_not_volatile():
     inst = fixture("container_running.json")
     inst["config"]["user.by-hand"] = "1"
     inst["devices"] = {"hand": {"type": "disk", "source": "/srv", "path": "/srv"}}
-    wanted = lxd_instance.wanted_settings(base_params(name=inst["name"], cpus=1))
-    config, devices = lxd_instance.plan_settings(inst, wanted, "replace")
+    wanted = wanted_settings(base_params(name=inst["name"], cpus=1))
+    config, devices = backend.plan_settings(inst, wanted, "replace")
     assert config == {"limits.cpu": "1"} and devices == {}
-    body = lxd_instance.put_body(inst, config, devices, ["default"], False)
+    body = backend.put_body(inst, config, devices, ["default"], False)
     assert body["config"]["volatile.base_image"] == inst["config"]["volatile.base_image"]
     assert "user.by-hand" not in body["config"]
 
@@ -338,8 +358,8 @@ def test_replace_drops_unmanaged_keys_but_not_volatile():
 def test_merge_keeps_hand_keys_and_same_size_spelling():
     inst = fixture("container_running.json")
     inst["config"]["limits.memory"] = "131072KiB"    # 128 MiB written another way: no change
-    wanted = lxd_instance.wanted_settings(base_params(name=inst["name"], memory="128MiB"))
-    config, _devices = lxd_instance.plan_settings(inst, wanted, "merge")
+    wanted = wanted_settings(base_params(name=inst["name"], memory="128MiB"))
+    config, _devices = backend.plan_settings(inst, wanted, "merge")
     assert config["limits.memory"] == "131072KiB"
 
 
@@ -348,16 +368,16 @@ def test_mounts_option_owns_host_dir_disks_only(tmp_path):
     inst["devices"] = {"old": {"type": "disk", "source": "/old", "path": "/old"},
                        "root": {"type": "disk", "path": "/", "pool": "default"},
                        "gpu": {"type": "gpu"}}
-    wanted = lxd_instance.wanted_settings(base_params(name=inst["name"], mounts=[
+    wanted = wanted_settings(base_params(name=inst["name"], mounts=[
         {"source": str(tmp_path), "path": "/data/", "readonly": True}]))
-    _config, devices = lxd_instance.plan_settings(inst, wanted, "merge")
+    _config, devices = backend.plan_settings(inst, wanted, "merge")
     assert sorted(devices) == ["gpu", "mount-data", "root"]
     assert devices["mount-data"] == {"type": "disk", "source": str(tmp_path), "path": "/data", "readonly": "true"}
 
 
 def test_cloud_init_outcomes():
-    assert lxd_instance.cloud_init_outcome(0, "status: done\n", "")[0] == "done"
-    assert lxd_instance.cloud_init_outcome(2, "status: done\n", "")[0] == "degraded"
-    assert lxd_instance.cloud_init_outcome(1, "status: error\n", "")[0] == "error"
-    assert lxd_instance.cloud_init_outcome(127, "", "cloud-init: not found")[0] == "missing"
-    assert lxd_instance.cloud_init_outcome(0, "status: disabled\n", "")[0] == "disabled"
+    assert backend.cloud_init_outcome(0, "status: done\n", "")[0] == "done"
+    assert backend.cloud_init_outcome(2, "status: done\n", "")[0] == "degraded"
+    assert backend.cloud_init_outcome(1, "status: error\n", "")[0] == "error"
+    assert backend.cloud_init_outcome(127, "", "cloud-init: not found")[0] == "missing"
+    assert backend.cloud_init_outcome(0, "status: disabled\n", "")[0] == "disabled"

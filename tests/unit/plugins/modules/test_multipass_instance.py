@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.workstation.vms.plugins.module_utils import multipass_instance_backend as backend
 from ansible_collections.workstation.vms.plugins.modules import multipass_instance
 
 FAKES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "fakes"))
@@ -38,7 +39,7 @@ class Done(Exception):
         self.result = result
 
 
-real_runner = multipass_instance.module_runner
+real_runner = backend.module_runner
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def env(tmp_path, monkeypatch):
         raise Done(dict(result, failed=True))
     monkeypatch.setattr(multipass_instance.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(multipass_instance.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(multipass_instance, "module_runner", lambda module: in_process)
+    monkeypatch.setattr(backend, "module_runner", lambda module: in_process)
     return tmp_path
 
 
@@ -144,7 +145,7 @@ def test_mounts_reconciled(env):
 def test_resources_on_running_and_stopped(env):
     run_module(env, name="mpi-u3", memory="1G")
     pending = run_module(env, name="mpi-u3", memory="2G", cpus=2)
-    assert not pending["changed"] and pending["pending"] == ["cpus", "memory"]
+    assert not pending["changed"] and pending["pending"] == pending["pending_restart"] == ["cpus", "memory"]
     assert fake("get", "local.mpi-u3.memory")[1] == "1.0GiB\n"
     stopped = run_module(env, name="mpi-u3", state="stopped", memory="2G", cpus=2)
     assert stopped["actions"] == ["stop", "set cpus", "set memory"]
@@ -201,13 +202,13 @@ def test_daemon_unreachable_and_cli_errors(env, monkeypatch):
     assert result["failed"] and result["rc"] == 2 and "Invalid memory size value supplied: 100M." in result["msg"]
     result = run_module(env, name="mpi-u6", image="nosuch")
     assert result["failed"] and 'Unable to find an image matching "nosuch"' in result["msg"]
-    monkeypatch.setattr(multipass_instance, "module_runner", real_runner)
+    monkeypatch.setattr(backend, "module_runner", real_runner)
     result = run_module(env, name="mpi-u6", executable=str(env / "no-multipass"))
     assert result["failed"] and "cannot run" in result["msg"] and "No such file" in result["msg"]
 
 
 def test_the_executable_through_run_command(env, monkeypatch):
-    monkeypatch.setattr(multipass_instance, "module_runner", real_runner)
+    monkeypatch.setattr(backend, "module_runner", real_runner)
     result = run_module(env, name="mpi-u7", state="stopped", mounts=[dict(source=str(env / "src"), path="/s")])
     assert result["actions"] == ["launch", "stop"] and info("mpi-u7")["state"] == "Stopped"
     assert subprocess.run([FAKE, "delete", "--purge", "mpi-u7"], check=False).returncode == 0
@@ -221,3 +222,20 @@ def test_main_1_17_output_is_read_the_same(env, monkeypatch):
     assert not run_module(env, **args)["changed"]
     small = run_module(env, name="mpi-u9", memory="256M")
     assert small["failed"] and "Invalid memory size value supplied: 256M." in small["msg"]
+
+
+def test_failure_after_launch_deletes_the_new_instance(env, monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise backend.MultipassError("`multipass mount` failed (rc 2): refused", 2, "", "refused", ["multipass"])
+    monkeypatch.setattr(backend.MultipassCli, "mount", refuse)
+    result = run_module(env, name="mpi-u10", mounts=[dict(source=str(env / "src"), path="/s", uid_map=["1000:1000"])])
+    assert result["failed"] and result["actions"] == ["launch", "mount /s"] and result["rc"] == 2
+    assert "refused" in result["msg"] and "deleted again: launch" in result["msg"]
+    assert info("mpi-u10") is None
+
+
+def test_cloud_init_status_words(env, monkeypatch):
+    cli = backend.MultipassCli(FAKE, run=lambda args, data=None: (0, "status: disabled\n", ""))
+    assert cli.cloud_init_status("x") == ("disabled", "status: disabled")
+    cli.run = lambda args, data=None: (1, "", "instance not running")
+    assert cli.cloud_init_status("x") == ("error", "instance not running")

@@ -1,0 +1,347 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 workstation.vms contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Multipass backend of the instance skeleton (instance.run): what multipass_instance compares (state,
+resources, mounts, labels) and the steps (`multipass` commands through MultipassCli) that close the gap."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from ansible_collections.workstation.vms.plugins.module_utils import common
+from ansible_collections.workstation.vms.plugins.module_utils.instance import Backend, Plan, Step
+from ansible_collections.workstation.vms.plugins.module_utils.multipass import (
+    LabelStore, MultipassCli, MultipassError, module_runner, mount_maps, mounts_from_info, parse_human_size,
+    same_size, state_word, to_multipass_size, validate_name, write_user_data)
+
+STATES = ["present", "started", "stopped", "restarted", "suspended", "absent"]
+RESOURCES = ("cpus", "memory", "disk")
+
+
+def argument_spec():
+    """multipass_instance's options: the common ones and Multipass's own."""
+    spec = common.instance_argument_spec(
+        STATES, default_state="started",
+        mount_options=dict(type=dict(type="str", choices=["classic", "native"], default="classic"),
+                           uid_map=dict(type="list", elements="str", default=[]),
+                           gid_map=dict(type="list", elements="str", default=[])))
+    spec.update(
+        image=dict(type="str"),
+        purge=dict(type="bool", default=True),
+        networks=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True), mode=dict(type="str", choices=["auto", "manual"]),
+            mac=dict(type="str"))),
+        bridged=dict(type="bool", default=False),
+        restart_on_change=dict(type="bool", default=False),
+        timeout=dict(type="int"),
+        executable=dict(type="str", default="multipass"),
+        label_store=dict(type="path"),
+    )
+    return spec
+
+
+def effective_maps(mount):
+    """The maps `multipass info` shows for a wanted mount: none given = the host user -> "default"."""
+    return (mount["uid_map"] or ["%d:default" % os.getuid()], mount["gid_map"] or ["%d:default" % os.getgid()])
+
+
+def shown(mount):
+    """A wanted mount as `multipass info` will show it."""
+    uid_map, gid_map = effective_maps(mount)
+    return dict(mount, uid_map=sorted(uid_map), gid_map=sorted(gid_map))
+
+
+def mount_text(mount):
+    return "%s -> %s (%s; uid %s; gid %s)" % (
+        mount["source"], mount["path"], mount["type"], ",".join(mount["uid_map"]), ",".join(mount["gid_map"]))
+
+
+def digest(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class MultipassInstance(Backend):
+    """One Multipass instance: `info` (+ `get` of its resources, + its label store entry) read once per run."""
+
+    name = "multipass"
+    errors = (MultipassError,)
+
+    def __init__(self, module):
+        super().__init__(module)
+        self.cli = MultipassCli(self.params["executable"], run=module_runner(module),
+                                label_store=LabelStore(self.params["label_store"]))
+
+    # ---- parse / read ------------------------------------------------------------------------------
+    def validate_name(self, name):
+        return validate_name(name)
+
+    def wanted(self, wanted):
+        for option in ("memory", "disk"):
+            if wanted[option] == 0:
+                raise common.InputError("%s: must be more than 0" % option)
+        if wanted["mounts"] is not None:
+            mounts = []
+            for index, mount in enumerate(wanted["mounts"]):
+                if mount["readonly"]:
+                    raise common.InputError("mounts[%d].readonly: Multipass has no read-only mounts; drop readonly "
+                                            "or use another backend" % index)
+                mounts.append(dict(
+                    source=mount["source"], path=mount["path"], type=mount.get("type") or "classic",
+                    uid_map=sorted(mount_maps(mount.get("uid_map"), "mounts[%d].uid_map" % index)),
+                    gid_map=sorted(mount_maps(mount.get("gid_map"), "mounts[%d].gid_map" % index)), readonly=False))
+            wanted["mounts"] = mounts
+        if self.params["timeout"] is not None:
+            common.check_positive(self.params["timeout"], "timeout")
+        return wanted
+
+    def read(self):
+        name = self.params["name"]
+        info = self.cli.info(name)
+        if info is None:
+            return None
+        resources = None
+        if self.params["state"] != "absent" and info.get("state") != "Deleted":
+            resources = self.cli.resources(name)
+        return dict(info=info, resources=resources, entry=self.cli.store.entry(name))
+
+    def managed(self, current):
+        return dict(state=state_word(current["info"].get("state")),
+                    mounts=[mount_text(m) for m in mounts_from_info(current["info"], current["entry"].get("mount_types"))],
+                    labels=current["entry"].get("labels") or {})
+
+    # ---- plan --------------------------------------------------------------------------------------
+    def plan(self, current, wanted):
+        if wanted["state"] == "absent":
+            return self.plan_absent(current)
+        return Planner(self, current, wanted).plan()
+
+    def plan_absent(self, current):
+        purge = self.params["purge"]
+        status = current["info"].get("state") if current else None
+        if status is None or (status == "Deleted" and not purge):
+            return Plan([], before=self.managed(current) if current else {"state": "absent"}, after={"state": "absent"})
+        predicted = None if purge else dict(current, info=dict(current["info"], state="Deleted"))
+        return Plan([Step("purge" if status == "Deleted" else "delete", op="delete", purge=purge)],
+                    before=self.managed(current), after={"state": "absent" if purge else "deleted"},
+                    predicted=predicted)
+
+    def check_driver(self, wanted, creating):
+        needs = []
+        if wanted["mounts"] and any(m["type"] == "native" for m in wanted["mounts"]):
+            needs.append("native mounts")
+        if creating and (self.params["networks"] or self.params["bridged"]):
+            needs.append("networks")
+        if wanted["state"] == "suspended":
+            needs.append("suspend")
+        for feature in needs:
+            self.cli.check_driver(feature)
+
+    # ---- act -----------------------------------------------------------------------------------------
+    def do_launch(self, user_data, cpus, memory, disk, mounts):
+        name, params = self.params["name"], self.params
+        path = write_user_data(user_data) if user_data else None
+        try:
+            self.cli.launch(name, image=params["image"], cpus=cpus, memory=memory, disk=disk, cloud_init_file=path,
+                            mounts=mounts, networks=params["networks"], bridged=params["bridged"],
+                            timeout=params["timeout"])
+        finally:
+            if path:
+                os.unlink(path)
+        if user_data:
+            self.cli.store.update(name, cloud_init_digest=digest(user_data))
+
+    def undo_launch(self, **_launch):
+        name = self.params["name"]
+        if self.cli.info(name) is None:
+            return False
+        self.cli.delete(name, True)
+        return True
+
+    def do_delete(self, purge):
+        self.cli.delete(self.params["name"], purge)
+
+    def do_recover(self):
+        self.cli.recover(self.params["name"])
+
+    def do_power(self, command):
+        self.cli.lifecycle(command, self.params["name"], self.params["timeout"])
+
+    def do_set(self, key, value):
+        self.cli.set("local.%s.%s" % (self.params["name"], key), value)
+
+    def do_umount(self, path):
+        self.cli.umount(self.params["name"], path)
+        self.remember_type(path, None)
+
+    def do_mount(self, mount):
+        self.cli.mount(self.params["name"], mount["source"], mount["path"], mount["type"], mount["uid_map"],
+                       mount["gid_map"])
+        self.remember_type(mount["path"], "native" if mount["type"] == "native" else None)
+
+    def remember_type(self, path, mount_type):
+        """`multipass info` does not say a mount's type: native ones are kept in the label store."""
+        name = self.params["name"]
+        types = dict(self.cli.store.entry(name).get("mount_types") or {})
+        if types.get(path) != mount_type:
+            types.pop(path, None)
+            if mount_type:
+                types[path] = mount_type
+            self.cli.store.update(name, mount_types=types or None)
+
+    def do_labels(self, labels):
+        self.cli.store.update(self.params["name"], labels=labels or None)
+
+    # ---- report / wait -----------------------------------------------------------------------------
+    def summary(self, current):
+        return self.cli.describe(self.params["name"], current["info"], current["entry"],
+                                 resources=current["resources"])
+
+    def report(self, result):
+        result["pending"] = list(result["pending_restart"])   # deprecated: pending_restart
+        if self.cli._driver:  # pylint: disable=protected-access
+            result["driver"] = self.cli._driver  # pylint: disable=protected-access
+
+    def error_result(self, exc):
+        return dict(rc=exc.rc, stderr=exc.stderr, cmd=exc.command)
+
+    def ipv4(self):
+        info = self.cli.info(self.params["name"]) or {}
+        addresses = [ip for ip in info.get("ipv4") or [] if ":" not in ip]
+        return addresses, "state %s, no address" % info.get("state")
+
+    def cloud_init_status(self, timeout):
+        return self.cli.cloud_init_status(self.params["name"])
+
+
+class Planner:
+    """The steps from one read() answer to the wanted instance (state, resources, mounts, labels)."""
+
+    def __init__(self, backend, current, wanted):
+        self.backend, self.current, self.wanted = backend, current, wanted
+        self.params, self.name = backend.params, wanted["name"]
+        self.steps, self.warnings, self.pending = [], [], []
+
+    def add(self, action, op=None, creates=False, **args):
+        self.steps.append(Step(action, op=op, creates=creates, **args))
+
+    def plan(self):
+        current, wanted = self.current, self.wanted
+        info = current["info"] if current else None
+        status = info.get("state") if info else None
+        before = self.backend.managed(current) if current else {"state": "absent"}
+        self.backend.check_driver(wanted, creating=info is None)
+        created = info is None
+        entry = current["entry"] if current else {}
+        if created:
+            at_launch = [m for m in wanted["mounts"] or [] if m["type"] == "classic" and not m["uid_map"]
+                         and not m["gid_map"]]
+            self.add("launch", creates=True, user_data=wanted["user_data"], cpus=wanted["cpus"],
+                     memory=wanted["memory"], disk=wanted["disk"], mounts=[(m["source"], m["path"]) for m in at_launch])
+            status, restarted = "Running", True
+            have_mounts = [shown(m) for m in at_launch]
+            after = dict(state="running", mounts=[mount_text(m) for m in at_launch], labels={})
+        else:
+            if status == "Deleted":
+                self.add("recover")
+                status = "Stopped"
+            elif self.params["image"]:
+                self.warnings.append("image is used only when the instance is created; %s keeps its image"
+                                     % self.name)
+            after = self.backend.managed(current)
+            have_mounts = mounts_from_info(info, entry.get("mount_types"))
+            status, restarted = self.resources(status, before, after)
+            stored = entry.get("cloud_init_digest")
+            if wanted["user_data"] and stored and stored != digest(wanted["user_data"]):
+                self.warnings.append("cloud_init differs from the user-data %s was created with; it takes "
+                                     "effect only on a new instance" % self.name)
+        self.mounts(have_mounts, after)
+        labels = wanted["labels"]
+        if labels is not None and labels != (entry.get("labels") or {} if not created else {}):
+            after["labels"] = labels
+            self.add("labels", labels=labels)
+        status = self.reach_state(status, restarted)
+        after["state"] = state_word(status)
+        predicted = dict(info=dict(info or {}, state=status), resources=None,
+                         entry=dict(entry, labels=after["labels"]))
+        return Plan(self.steps, before=before, after=after, pending_restart=self.pending, warnings=self.warnings,
+                    predicted=predicted)
+
+    def resources(self, status, before, after):
+        """Steps for cpus/memory/disk; returns (status, restarted). Multipass sets them only while stopped."""
+        wanted = self.wanted
+        asked = [key for key in RESOURCES if wanted[key] is not None]
+        if not asked:
+            return status, False
+        current = self.current["resources"] or self.backend.cli.resources(self.name)
+        differ = []
+        for key in asked:
+            same = current[key] == wanted[key] if key == "cpus" else same_size(current[key], wanted[key])
+            before[key] = after[key] = current[key]
+            if not same:
+                differ.append(key)
+                after[key] = wanted[key] if key == "cpus" else common.format_size(wanted[key])
+        if "disk" in differ and (parse_human_size(current["disk"])[0] or 0) > wanted["disk"]:
+            raise common.InputError("disk: Multipass disks only grow; %s has %s, asked for %s"
+                                    % (self.name, current["disk"], common.format_size(wanted["disk"])))
+        if not differ:
+            return status, False
+        restarted = False
+        if status != "Stopped":
+            if wanted["state"] != "stopped" and not (self.params["restart_on_change"] or wanted["state"] == "restarted"):
+                self.pending = differ
+                for key in differ:
+                    after[key] = before[key]
+                self.warnings.append("%s of %s differ, but Multipass changes them only on a stopped instance; "
+                                     "set restart_on_change=true or state=stopped to apply them"
+                                     % (", ".join(differ), self.name))
+                return status, False
+            restarted = wanted["state"] != "stopped"
+            self.add("stop", op="power", command="stop")
+            status = "Stopped"
+        for key in differ:
+            self.add("set %s" % key, op="set", key=key,
+                     value=wanted[key] if key == "cpus" else to_multipass_size(wanted[key]))
+        if restarted:
+            self.add("start", op="power", command="start")
+            status = "Running"
+        return status, restarted
+
+    def mounts(self, have_mounts, after):
+        wanted = self.wanted["mounts"]
+        if wanted is None:
+            return
+        have = {m["path"]: m for m in have_mounts}
+        want_by_path = {m["path"]: m for m in wanted}
+        for path in sorted(have):
+            if path not in want_by_path:
+                self.add("umount %s" % path, op="umount", path=path)
+        for path, mount in sorted(want_by_path.items()):
+            old = have.get(path)
+            key = ("source", "type", "uid_map", "gid_map")
+            if old is not None and all(old[k] == shown(mount)[k] for k in key):
+                continue
+            if old is not None:
+                self.add("umount %s" % path, op="umount", path=path)
+            self.add("mount %s" % path, op="mount", mount=mount)
+        after["mounts"] = [mount_text(shown(m)) for _p, m in sorted(want_by_path.items())]
+
+    def reach_state(self, status, restarted):
+        state = self.wanted["state"]
+        if state == "started" and status != "Running":
+            self.add("start", op="power", command="start")
+            status = "Running"
+        elif state == "stopped" and status != "Stopped":
+            self.add("stop", op="power", command="stop")
+            status = "Stopped"
+        elif state == "restarted" and not restarted:
+            command = "restart" if status == "Running" else "start"
+            self.add(command, op="power", command=command)
+            status = "Running"
+        elif state == "suspended" and status != "Suspended":
+            if status != "Running":
+                self.add("start", op="power", command="start")
+            self.add("suspend", op="power", command="suspend")
+            status = "Suspended"
+        return status
