@@ -329,6 +329,10 @@ class Domain:
     def name(self):
         return self.spec["name"]
 
+    def meta_xml(self):
+        """Our metadata element as text (setMetadata gives it to a running VM)."""
+        return ET.tostring(self.doc.meta, encoding="unicode")
+
     def console_uri(self):
         """spice://127.0.0.1:5900 / vnc://... (the live XML has the port), or None."""
         graphics = self.doc.root.find("devices/graphics")
