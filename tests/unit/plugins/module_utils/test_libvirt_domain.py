@@ -54,19 +54,11 @@ def test_every_setting_is_written_and_read(vm_spec):
         assert back == spec, key
 
 
-def test_restart_keys_come_from_the_table():
+def test_restart_keys_come_from_the_table(vm_spec):
     assert dom.RESTART_KEYS == ("cpus", "memory", "accel", "firmware", "kernel", "initrd", "cmdline", "stateless",
                                 "network", "mac", "port_forwards", "mounts", "graphics")
-    live = dom.Domain(dom.build_domain_xml(_spec())).spec
+    live = dom.Domain(dom.build_domain_xml(vm_spec())).spec
     assert dom.restart_differences(live, dict(live, memory=1, labels={"x": "y"})) == ["memory"]
-
-
-def _spec():
-    return dict(name="x", uuid=None, cpus=1, memory=1024 ** 3, accel="qemu", firmware="bios", kernel=None,
-                initrd=None, cmdline=None, stateless=False, mac="52:54:00:00:00:01",
-                network={"mode": "network", "source": "default"}, port_forwards=[], mounts=[], graphics="none",
-                labels={}, image="/i", backing="/i", cloud_init="d", dir="/p/x", overlay="/p/x/disk.qcow2",
-                seed="/p/x/seed.iso")
 
 
 def test_round_trip_ignores_libvirt_defaults(vm_spec):
