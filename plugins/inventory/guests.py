@@ -215,7 +215,7 @@ def list_job(job):
         client = LxdClient.from_params(block, project=job["project"], target=None, trust_token=None)
         return client.guests(all_projects=job["all_projects"])
     if job["backend"] == "libvirt":
-        from ansible_collections.workstation.vms.plugins.module_utils.libvirt import LibvirtClient
+        from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import LibvirtClient
         return LibvirtClient(job["uri"]).guests()
     from ansible_collections.workstation.vms.plugins.module_utils.multipass import MultipassCli
     kwargs = dict(executable=job["executable"])

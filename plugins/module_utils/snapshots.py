@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the three *_snapshot modules share: options, the state machine, expiry, the result shape and the diff.
 
-Backend talk stays in lxd.py / libvirt.py / multipass.py; a module hands this file a `Backend` object with
+Backend talk stays in lxd.py / libvirt_client.py / multipass.py; a module hands this file a `Backend` object with
 list/take/delete/restore and gets the whole run (check mode, diff, actions, result) from `run()`."""
 
 from __future__ import annotations

@@ -118,8 +118,10 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.workstation.vms.plugins.module_utils import libvirt as lv
+from ansible_collections.workstation.vms.plugins.module_utils import libvirt_snapshot_xml as snapxml
 from ansible_collections.workstation.vms.plugins.module_utils import snapshots as snaps
+from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import (
+    DEFAULT_URI, HAS_LIBVIRT, LibvirtClient, LibvirtError)
 from ansible_collections.workstation.vms.plugins.module_utils.common import InputError
 
 
@@ -143,26 +145,22 @@ class LibvirtSnapshots(snaps.Backend):
         return self.client.state(self.dom) in ("running", "paused", "blocked")
 
     def disks(self):
-        return lv.snapshot_disks(self.client.xml(self.dom))
+        return snapxml.snapshot_disks(self.client.xml(self.dom))
 
     def list(self):
         result = []
         self._found = {}
-        for snap, data in lv.list_snapshots(self.dom):
+        for snap, data in self.client.snapshots(self.dom):
             self._found[data["name"]] = (snap, data)
             comment, expires = snaps.split_expiry(data["description"])
-            try:
-                current = bool(snap.isCurrent(0))
-            except Exception:  # pylint: disable=broad-except
-                current = False
             result.append(snaps.entry(data["name"], _created(data["created"]), comment, expires, kind=data["kind"],
                                       memory=data["memory"], vm_state=data["state"], parent=data["parent"],
-                                      current=current))
+                                      current=data["current"]))
         return result
 
     def _version_check(self, data, what, needed):
-        if data["kind"] == "external" and lv.library_version(self.client.conn) < needed:
-            have = lv.library_version(self.client.conn)
+        have = self.client.library_version() if data["kind"] == "external" else needed
+        if have < needed:
             raise snaps.SnapshotError(
                 "libvirt %d.%d cannot %s an external snapshot (it can from %d.%d on); snapshot %s of %s is external"
                 % (have // 1000000, have // 1000 % 1000, what, needed // 1000000, needed // 1000 % 1000,
@@ -174,14 +172,14 @@ class LibvirtSnapshots(snaps.Backend):
 
     def check(self, params, action):
         if action == "take":
-            self.mode = lv.snapshot_mode(params["mode"], self.running(), self.disks())
+            self.mode = snapxml.snapshot_mode(params["mode"], self.running(), self.disks())
             return ["take %s (%s%s)" % (params["name"], self.mode,
                                         ", with memory" if self.running() and self.mode == "internal" else "")]
         data = self._found[params["name"]][1]
         if action == "delete":
-            self._version_check(data, "delete", lv.EXTERNAL_DELETE_VERSION)
+            self._version_check(data, "delete", snapxml.EXTERNAL_DELETE_VERSION)
             return ["delete %s" % params["name"]]
-        self._version_check(data, "restore", lv.EXTERNAL_REVERT_VERSION)
+        self._version_check(data, "restore", snapxml.EXTERNAL_REVERT_VERSION)
         if self.needs_stop(data):
             if not params["allow_restart"]:
                 raise snaps.SnapshotError(
@@ -199,15 +197,14 @@ class LibvirtSnapshots(snaps.Backend):
 
     def take(self, params, expires):
         running = self.running()
-        xml_text = lv.snapshot_xml(params["name"], snaps.embed_expiry(params["comment"] or "",
-                                                                      snaps.format_time(expires)),
-                                   self.mode, running, self.disks())
-        lv.create_snapshot(self.dom, xml_text, self.mode, running)
+        description = snaps.embed_expiry(params["comment"] or "", snaps.format_time(expires))
+        xml_text = snapxml.snapshot_xml(params["name"], description, self.mode, running, self.disks())
+        self.client.take_snapshot(self.dom, xml_text, self.mode, running)
         self.actions.append("take %s (%s%s)" % (params["name"], self.mode,
                                                 ", with memory" if running and self.mode == "internal" else ""))
 
     def delete(self, snap):
-        lv.delete_snapshot(self.dom, self._found[snap][0])
+        self.client.delete_snapshot(self.dom, self._found[snap][0])
         self.actions.append("delete %s" % snap)
 
     def restore(self, snap, params):
@@ -216,7 +213,7 @@ class LibvirtSnapshots(snaps.Backend):
         if restart:
             self.client.stop(self.dom, self.stop_timeout)
             self.actions.append("stop %s" % self.instance)
-        lv.revert_snapshot(self.dom, handle, start=restart)
+        self.client.revert_snapshot(self.dom, handle, start=restart)
         self.actions.append("restore %s" % snap)
         if restart:
             self.actions.append("start %s" % self.instance)
@@ -224,22 +221,22 @@ class LibvirtSnapshots(snaps.Backend):
 
 def main():
     spec = snaps.snapshot_argument_spec(
-        mode=dict(type="str", default="auto", choices=list(lv.SNAPSHOT_MODES)),
+        mode=dict(type="str", default="auto", choices=list(snapxml.SNAPSHOT_MODES)),
         allow_restart=dict(type="bool", default=False),
         stop_timeout=dict(type="int", default=60),
-        uri=dict(type="str", default=lv.DEFAULT_URI),
+        uri=dict(type="str", default=DEFAULT_URI),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not lv.HAS_LIBVIRT:
+    if not HAS_LIBVIRT:
         module.fail_json(msg=missing_required_lib("libvirt-python"))
     client = None
     try:
-        client = lv.LibvirtClient(module.params["uri"])
+        client = LibvirtClient(module.params["uri"])
         backend = LibvirtSnapshots(client, module.params["instance"], module.params["stop_timeout"])
-    except (InputError, lv.LibvirtError) as exc:
+    except (InputError, LibvirtError) as exc:
         module.fail_json(msg=str(exc), changed=False, actions=[])
     try:
-        snaps.run(module, backend, (lv.LibvirtError,))
+        snaps.run(module, backend, (LibvirtError,))
     finally:
         client.close()
 

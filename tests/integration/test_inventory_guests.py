@@ -55,7 +55,8 @@ def vm(workdir):
     """One libvirt VM, started here and left booting while the other fixtures run (waited for in `ready`)."""
     import libvirt
     from ansible_collections.workstation.vms.plugins.module_utils import cloudinit
-    from ansible_collections.workstation.vms.plugins.module_utils.libvirt import build_domain_xml, stable_mac
+    from ansible_collections.workstation.vms.plugins.module_utils.libvirt_domain import build_domain_xml
+    from ansible_collections.workstation.vms.plugins.module_utils.libvirt_options import stable_mac
 
     name = "%s-vm1" % RUN
     vm_dir = "/var/lib/libvirt/images/%s" % name
@@ -72,10 +73,10 @@ def vm(workdir):
         user_data = cloudinit.render_user_data({"ssh_authorized_keys": [pub], "locale": "C.UTF-8"})
         cloudinit.write_seed_iso(seed, user_data, cloudinit.meta_data(name, name))
         spec = dict(name=name, accel="qemu", image=IMAGES + "/base.qcow2", backing=IMAGES + "/base.qcow2",
-                    seed_digest="-", dir=vm_dir, mounts=[], labels={"env": "dev", "role": "db"},
+                    cloud_init="-", dir=vm_dir, mounts=[], labels={"env": "dev", "role": "db"},
                     memory=768 * 1024 ** 2, cpus=1, firmware="bios", kernel=IMAGES + "/vmlinuz",
                     initrd=IMAGES + "/initrd.img", cmdline="root=/dev/vda rw console=ttyS0", stateless=False,
-                    overlay=overlay, seed=seed, network={"mode": "network", "source": "default"},
+                    overlay=overlay, seed=seed, network={"mode": "network", "source": "default"}, uuid=None,
                     mac=stable_mac(name), graphics="none", port_forwards=[])
         dom = conn.defineXML(build_domain_xml(spec))
         dom.create()
@@ -136,7 +137,7 @@ def multipass(workdir):
 @pytest.fixture(scope="module")
 def ready(vm, containers, multipass):
     """Everything up: containers have IPv4, the VM answers SSH."""
-    from ansible_collections.workstation.vms.plugins.module_utils.libvirt import LibvirtClient
+    from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import LibvirtClient
     from ansible_collections.workstation.vms.plugins.module_utils.lxd import LxdClient
     from ansible_collections.workstation.vms.plugins.module_utils.waiting import poll, ssh_banner
 

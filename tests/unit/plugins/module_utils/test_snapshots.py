@@ -5,12 +5,10 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 import pytest
 from hypothesis import given, strategies as st
 
-from ansible_collections.workstation.vms.plugins.module_utils import libvirt as lv
 from ansible_collections.workstation.vms.plugins.module_utils import snapshots as snaps
 from ansible_collections.workstation.vms.plugins.module_utils.common import InputError
 
@@ -200,70 +198,6 @@ def test_expires_reaches_the_backend():
     backend = FakeBackend([])
     outcome(backend, name="s1", expires="2026-12-24")
     assert backend.calls == [("take", "s1", "2026-12-24T00:00:00Z")]
-
-
-# ---- libvirt: which snapshot a domain's disks allow, and the XML ------------------------------------------
-
-def domain_xml(transient=False, fmt="qcow2"):
-    spec = dict(accel="qemu", name="snap-vm", uuid=None, image="/img/base.qcow2", backing="/img/base.qcow2",
-                seed_digest="x", dir="/pool/snap-vm", mounts=[], labels={}, memory=512 * 1024 ** 2, cpus=1,
-                firmware="bios", kernel=None, stateless=transient, overlay="/pool/snap-vm/disk.qcow2",
-                seed="/pool/snap-vm/seed.iso", network={"mode": "network", "source": "default"},
-                mac="52:54:00:00:00:01", port_forwards=[], graphics="none")
-    text = lv.build_domain_xml(spec)
-    return text.replace("type=\"qcow2\"", "type=\"%s\"" % fmt)
-
-
-def test_disks_of_a_qemu_vm_domain():
-    disks = lv.snapshot_disks(domain_xml())
-    assert [(d["dev"], d["format"], d["readonly"], d["transient"]) for d in disks] == [
-        ("vda", "qcow2", False, False), ("sda", "raw", True, False)]
-
-
-@pytest.mark.parametrize("mode, running, expected", [
-    ("auto", False, "internal"), ("auto", True, "internal"), ("external", True, "external"),
-    ("internal", False, "internal")])
-def test_snapshot_mode_on_a_qcow2_overlay(mode, running, expected):
-    assert lv.snapshot_mode(mode, running, lv.snapshot_disks(domain_xml())) == expected
-
-
-def test_raw_disks_get_external_or_a_clear_error():
-    disks = lv.snapshot_disks(domain_xml(fmt="raw"))
-    assert lv.snapshot_mode("auto", True, disks) == "external"
-    with pytest.raises(InputError, match="^mode: internal snapshots need qcow2 disks; vda is raw"):
-        lv.snapshot_mode("internal", False, disks)
-
-
-def test_stateless_vm_refuses():
-    with pytest.raises(InputError, match="stateless"):
-        lv.snapshot_mode("auto", False, lv.snapshot_disks(domain_xml(transient=True)))
-
-
-def test_snapshot_xml_leaves_the_seed_out():
-    disks = lv.snapshot_disks(domain_xml())
-    internal = lv.snapshot_xml("s1", "c", "internal", True, disks)
-    assert '<disk name="vda" snapshot="internal" />' in internal and '<disk name="sda" snapshot="no" />' in internal
-    assert "<memory" not in internal  # a running VM's internal snapshot keeps the memory
-    stopped = lv.snapshot_xml("s1", "", "internal", False, disks)
-    assert '<memory snapshot="no" />' in stopped and "<description" not in stopped
-    external = lv.snapshot_xml("s1", "", "external", True, disks)
-    assert '<source file="/pool/snap-vm/disk.s1" />' in external
-
-
-def test_parse_snapshot_xml():
-    text = """<domainsnapshot><name>s1</name><description>hi
-workstation.vms.expires=2026-11-24T00:00:00Z</description><state>running</state><parent><name>s0</name></parent>
-<creationTime>1795413600</creationTime><memory snapshot='internal'/><disks><disk name='vda' snapshot='internal'/>
-<disk name='sda' snapshot='no'/></disks><domain type='qemu'><name>x</name></domain></domainsnapshot>"""
-    data = lv.parse_snapshot_xml(text)
-    assert data == {"name": "s1", "description": "hi\nworkstation.vms.expires=2026-11-24T00:00:00Z",
-                    "created": 1795413600, "state": "running", "kind": "internal", "memory": True, "parent": "s0",
-                    "files": {}}
-    ext = lv.parse_snapshot_xml("<domainsnapshot><name>e</name><state>disk-snapshot</state><memory snapshot='no'/>"
-                                "<disks><disk name='vda' snapshot='external'><source file='/p/d.e'/></disk></disks>"
-                                "</domainsnapshot>")
-    assert ext["kind"] == "external" and ext["files"] == {"vda": "/p/d.e"} and not ext["memory"]
-    assert json.dumps(ext)
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

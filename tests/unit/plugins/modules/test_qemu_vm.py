@@ -2,31 +2,233 @@
 # Copyright (c) 2026 workstation.vms contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+"""qemu_vm and its backend (LibvirtInstance) on a recorded libvirt: a fake LibvirtClient that keeps domains as the XML
+libvirt answers (the definition as given, the live XML as it was at the last start)."""
 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.workstation.vms.plugins.module_utils import libvirt as lv
+from ansible_collections.workstation.vms.plugins.module_utils import libvirt_instance_backend as backend
+from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import LibvirtError
 from ansible_collections.workstation.vms.plugins.modules import qemu_vm
 
-
-class Exit(Exception):
-    pass
+MAC = "52:54:00:aa:bb:cc"
 
 
-def run(args, monkeypatch, capsys):
-    """Run the module; LibvirtClient must never be built (bad input fails before any libvirt talk)."""
-    def no_client(*a, **k):
-        raise AssertionError("LibvirtClient was constructed for bad input")
-    monkeypatch.setattr(lv, "LibvirtClient", no_client)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            qemu_vm.main()
-    return json.loads(capsys.readouterr().out)
+class FakeDom:
+    def __init__(self, xml_text):
+        self.persistent = xml_text
+        self.live = None
+        self.state = "stopped"
+        self.autostart = False
+
+
+class FakeClient:
+    """The LibvirtClient calls the backend makes, answered from memory; `calls` records the changing ones."""
+
+    domains = {}
+    calls = []
+    fail = ()
+
+    def __init__(self, uri):
+        self.uri = uri
+
+    def _do(self, what, *args):
+        if what in self.fail:
+            raise LibvirtError("%s failed: recorded error" % what)
+        self.calls.append((what,) + args)
+
+    def close(self):
+        pass
+
+    def lookup(self, name):
+        return self.domains.get(name)
+
+    @staticmethod
+    def state(dom):
+        return dom.state
+
+    @staticmethod
+    def xml(dom, inactive=False):
+        return dom.persistent if inactive or dom.live is None else dom.live
+
+    @staticmethod
+    def is_active(dom):
+        return dom.state in ("running", "paused")
+
+    @staticmethod
+    def autostart(dom):
+        return dom.autostart
+
+    @staticmethod
+    def uuid(dom):
+        return "0b8f4d43-1d8e-4f5e-9b55-1a3c5f1f1e11"
+
+    @staticmethod
+    def network_exists(net):
+        return net["source"] == "default"
+
+    def define(self, xml_text):
+        self._do("define")
+        name = ET.fromstring(xml_text).find("name").text
+        dom = self.domains.get(name) or FakeDom(xml_text)
+        dom.persistent = xml_text
+        self.domains[name] = dom
+        return dom
+
+    def start(self, dom):
+        self._do("start")
+        dom.state, dom.live = "running", dom.persistent
+
+    def stop(self, dom, timeout):
+        self._do("stop", timeout)
+        dom.state, dom.live = "stopped", None
+
+    def destroy(self, dom):
+        self._do("destroy")
+        dom.state, dom.live = "stopped", None
+
+    def undefine(self, dom):
+        self._do("undefine")
+        for name in [name for name, known in self.domains.items() if known is dom]:
+            del self.domains[name]
+
+    def set_autostart(self, dom, enabled):
+        self._do("autostart", enabled)
+        dom.autostart = enabled
+
+    def set_live_metadata(self, dom, meta_xml):
+        self._do("setMetadata")
+
+    def pause(self, dom):
+        self._do("suspend")
+        dom.state = "paused"
+
+    def resume(self, dom):
+        self._do("resume")
+        dom.state = "running"
+
+    @staticmethod
+    def lease_records(names):
+        return [(MAC, "192.168.122.9", 100)]
+
+    @staticmethod
+    def addresses(dom, mac, network, stale):
+        """The lease of the boot before the last start is stale: this boot has a new address."""
+        return (["192.168.122.10"] if (mac, "192.168.122.9", 100) in stale else ["192.168.122.9"]), []
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, capsys):
+    """Run qemu_vm against FakeClient; overlay and seed are written as plain files."""
+    FakeClient.domains, FakeClient.calls, FakeClient.fail = {}, [], ()
+    monkeypatch.setattr(backend, "LibvirtClient", FakeClient)
+    monkeypatch.setattr(backend, "start_keeper", lambda *args: None)
+    monkeypatch.setattr(backend, "stop_keeper", lambda *args: None)
+
+    def overlay(backing, path, size):
+        with open(path, "wb") as handle:
+            handle.write(b"QFI\xfb" + b"\0" * 20 + size.to_bytes(8, "big"))
+    monkeypatch.setattr(backend.images, "create_overlay", overlay)
+    monkeypatch.setattr(backend.cloudinit, "write_seed_iso", lambda path, *data: open(path, "w").close())
+    image = tmp_path / "base.qcow2"
+    image.write_bytes(b"QFI\xfb" + b"\0" * 20 + (2 * 1024 ** 3).to_bytes(8, "big"))
+
+    def run_module(check_mode=False, **args):
+        args = dict(dict(name="qvm-u", image=str(image), pool_dir=str(tmp_path / "pool"), accel="tcg", memory="768M",
+                         mac=MAC, wait_for="ipv4", wait_timeout=3, _ansible_check_mode=check_mode, _ansible_diff=True), **args)
+        with patch_module_args(args):
+            with pytest.raises(SystemExit):
+                qemu_vm.main()
+        return json.loads(capsys.readouterr().out)
+    return run_module
+
+
+def test_create_check_mode_predicts_the_real_run(run):
+    check = run(check_mode=True, stateless=True, autostart=True)
+    assert check["changed"] and FakeClient.calls == []
+    assert check["instance"]["state"] == "running" and check["instance"]["memory"] == 768 * 1024 ** 2
+    real = run(stateless=True, autostart=True)
+    assert real["actions"] == check["actions"] == ["create overlay", "write seed", "define", "autostart on", "start",
+                                                   "start keeper"]
+    assert real["diff"] == check["diff"] and real["diff"]["after"]["memory"] == "768MiB"
+    assert real["diff"]["after"]["disk"] == "2GiB" and real["pending_restart"] == []
+    assert real["instance"]["ipv4"] == ["192.168.122.10"]
+    assert real["instance"]["ssh"] == {"host": "192.168.122.10", "port": 22}
+    assert real["instance"]["stateless"] and not real["instance"]["pending_restart"]
+
+
+def test_second_run_is_no_change(run):
+    run()
+    del FakeClient.calls[:]
+    again = run()
+    assert not again["changed"] and again["actions"] == [] and FakeClient.calls == []
+    assert again["diff"]["before"] == again["diff"]["after"]
+
+
+def test_change_on_a_running_vm_is_pending_until_restart_on_change(run):
+    run()
+    changed = run(memory="640M", labels={"role": "db"})
+    assert changed["actions"] == ["redefine"] and changed["pending_restart"] == ["memory"]
+    assert changed["instance"]["pending_restart"] is True and changed["instance"]["memory"] == 768 * 1024 ** 2
+    assert ("setMetadata",) in FakeClient.calls
+    still = run(memory="640M", labels={"role": "db"})
+    assert not still["changed"] and still["pending_restart"] == ["memory"]
+    restarted = run(memory="640M", labels={"role": "db"}, restart_on_change=True)
+    assert restarted["actions"] == ["stop", "start"] and restarted["pending_restart"] == []
+    assert restarted["diff"]["after"]["restarted"] and restarted["instance"]["memory"] == 640 * 1024 ** 2
+    assert restarted["instance"]["pending_restart"] is False
+
+
+def test_states(run):
+    assert run(state="present")["actions"] == ["create overlay", "write seed", "define"]
+    assert run(state="paused")["actions"] == ["start", "pause"]
+    assert run(state="started")["actions"] == ["resume"]
+    assert run(state="restarted", wait_for="none")["actions"] == ["stop", "start"]
+    stopped = run(state="stopped")
+    assert stopped["actions"] == ["stop"] and stopped["instance"]["state"] == "stopped"
+
+
+def test_absent_removes_domain_and_files_and_nothing_else(run, tmp_path):
+    run()
+    (tmp_path / "pool" / "qvm-u" / "user-file").write_text("keep")
+    gone = run(state="absent")
+    assert gone["actions"] == ["destroy", "undefine", "remove overlay and seed"]
+    assert gone["instance"]["state"] == "absent" and FakeClient.domains == {}
+    assert (tmp_path / "pool" / "qvm-u" / "user-file").exists() and (tmp_path / "base.qcow2").exists()
+    assert not run(state="absent")["changed"]
+
+
+def test_failed_creation_removes_what_it_made(run, tmp_path):
+    FakeClient.fail = ("start",)
+    failed = run()
+    assert failed["failed"] and "start failed" in failed["msg"]
+    assert "deleted again: define, create overlay" in failed["msg"]
+    assert FakeClient.domains == {} and not (tmp_path / "pool" / "qvm-u").exists()
+
+
+def test_a_domain_not_ours_is_left_alone(run):
+    FakeClient.domains["qvm-u"] = FakeDom("<domain type='kvm'><name>qvm-u</name><vcpu>1</vcpu>"
+                                          "<memory unit='KiB'>1024</memory><os/><devices/></domain>")
+    for state in ("started", "absent"):
+        result = run(state=state)
+        assert result["failed"] and "not created by workstation.vms.qemu_vm" in result["msg"]
+    assert FakeClient.calls == []
+
+
+def test_seed_contents_mount_bootcmd():
+    class Mod:
+        params = {"meta_data": {"x": 1}}
+    user, meta, net = backend.LibvirtInstance(Mod()).seed_contents(
+        {"name": "qvm-u", "user_data": "#cloud-config\nssh_authorized_keys: [k]\n", "network_config": None},
+        [{"path": "/m", "type": "virtiofs", "readonly": False, "tag": "t"}])
+    assert "bootcmd" in user and "ssh_authorized_keys" in user and "mount -t virtiofs" in user
+    assert "local-hostname: qvm-u" in meta and "x: 1" in meta and net is None
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -47,27 +249,15 @@ def run(args, monkeypatch, capsys):
     ({"name": "qvm-u", "cmdline": "console=ttyS0"}, "kernel:"),
     ({"name": "qvm-u", "cloud_init": "- not a mapping"}, "cloud_init:"),
     ({"name": "qvm-u", "checksum": "md5:xyz"}, "checksum:"),
+    ({"name": "qvm-u", "state": "frozen"}, "state"),
 ])
 def test_bad_input_fails_before_libvirt(args, needle, monkeypatch, capsys):
-    result = run(args, monkeypatch, capsys)
+    def no_client(*a, **k):
+        raise AssertionError("LibvirtClient was constructed for bad input")
+    monkeypatch.setattr(backend, "LibvirtClient", no_client)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            qemu_vm.main()
+    result = json.loads(capsys.readouterr().out)
     assert result["failed"] and needle in result["msg"]
     assert result.get("actions", []) == []
-
-
-def test_argument_choices(monkeypatch, capsys):
-    result = run({"name": "qvm-u", "state": "frozen"}, monkeypatch, capsys)
-    assert result["failed"] and "state" in result["msg"]
-
-
-def test_seed_contents_mount_bootcmd():
-    class Mod:
-        params = {"cloud_init": {"ssh_authorized_keys": ["k"]}, "meta_data": {"x": 1}, "network_config": None,
-                  "mounts": None}
-        check_mode = False
-    vm = qemu_vm.QemuVm(Mod())
-    vm.opts["name"] = "qvm-u"
-    vm.user_data = "#cloud-config\nssh_authorized_keys: [k]\n"
-    vm.network_config = None
-    user, meta, net = vm.seed_contents([{"path": "/m", "type": "virtiofs", "readonly": False, "tag": "t"}])
-    assert "bootcmd" in user and "ssh_authorized_keys" in user and "mount -t virtiofs" in user
-    assert "local-hostname: qvm-u" in meta and "x: 1" in meta and net is None
