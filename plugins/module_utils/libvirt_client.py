@@ -61,7 +61,12 @@ class LibvirtClient:
 
     @staticmethod
     def state(dom):
-        return STATE_NAMES.get(dom.state()[0], "unknown")
+        state, reason = dom.state()[:2]
+        # A domain being started (by us, libvirt's autostart or the stateless keeper) is paused until QEMU runs it:
+        # it is on its way to running, and resuming it fails ("domain is already running" a moment later).
+        if state == libvirt.VIR_DOMAIN_PAUSED and reason == libvirt.VIR_DOMAIN_PAUSED_STARTING_UP:
+            return "running"
+        return STATE_NAMES.get(state, "unknown")
 
     @staticmethod
     def xml(dom, inactive=False):

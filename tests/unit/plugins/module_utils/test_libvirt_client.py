@@ -44,3 +44,18 @@ def test_leases_newest_first_without_the_stale_ones():
     assert client.leases(["default"], stale) == {}
     renewed = [(mac, "192.168.122.20", 300)]
     assert client.leases(["default"], stale - set(renewed)) == {mac: ["192.168.122.20"]}
+
+
+@pytest.mark.skipif(not lvc.HAS_LIBVIRT, reason="libvirt-python is not installed")
+@pytest.mark.parametrize("state, reason, name", [
+    ("VIR_DOMAIN_PAUSED", "VIR_DOMAIN_PAUSED_STARTING_UP", "running"),  # being started: resuming it would fail
+    ("VIR_DOMAIN_PAUSED", "VIR_DOMAIN_PAUSED_USER", "paused"),
+    ("VIR_DOMAIN_RUNNING", "VIR_DOMAIN_RUNNING_BOOTED", "running"),
+    ("VIR_DOMAIN_SHUTOFF", "VIR_DOMAIN_SHUTOFF_DESTROYED", "stopped"),
+])
+def test_state_of_a_domain_being_started_is_running(state, reason, name):
+    class Dom:
+        @staticmethod
+        def state():
+            return [getattr(lvc.libvirt, state), getattr(lvc.libvirt, reason)]
+    assert lvc.LibvirtClient.state(Dom()) == name
