@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.workstation.vms.plugins.module_utils import lxd_instance_backend, multipass_instance_backend
+from ansible_collections.workstation.vms.plugins.module_utils import (
+    libvirt_instance_backend, lxd_instance_backend, multipass_instance_backend)
 from ansible_collections.workstation.vms.plugins.module_utils.common import InputError, instance_argument_spec
 
 
@@ -25,8 +26,9 @@ def _incus_defaults(options):
 
 
 # backend name -> (argument spec of its own options and the common ones, Backend class, mutually exclusive
-# options, defaults that depend on the backend name). The libvirt port registers itself here.
+# options, defaults that depend on the backend name).
 BACKENDS = {
+    "libvirt": (libvirt_instance_backend.argument_spec, libvirt_instance_backend.LibvirtInstance, [], None),
     "lxd": (lxd_instance_backend.argument_spec, lxd_instance_backend.LxdInstance, [("socket", "url")], None),
     "incus": (lxd_instance_backend.argument_spec, lxd_instance_backend.LxdInstance, [("socket", "url")],
               _incus_defaults),

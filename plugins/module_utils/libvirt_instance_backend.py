@@ -16,10 +16,11 @@ from ansible_collections.workstation.vms.plugins.module_utils import cloudinit
 from ansible_collections.workstation.vms.plugins.module_utils import libvirt_images as images
 from ansible_collections.workstation.vms.plugins.module_utils import libvirt_options as options
 from ansible_collections.workstation.vms.plugins.module_utils.common import (
-    InputError, changed_keys, format_size)
+    COMMON_STATES, InputError, changed_keys, format_size, instance_argument_spec)
 from ansible_collections.workstation.vms.plugins.module_utils.instance import Backend, Plan, Step
 from ansible_collections.workstation.vms.plugins.module_utils.libvirt_accel import resolve_accel
-from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import LibvirtClient, LibvirtError
+from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import (
+    DEFAULT_URI, LibvirtClient, LibvirtError)
 from ansible_collections.workstation.vms.plugins.module_utils.libvirt_domain import (
     RESTART_KEYS, SETTINGS, Domain, build_domain_xml, restart_differences, shown)
 from ansible_collections.workstation.vms.plugins.module_utils.libvirt_keeper import start_keeper, stop_keeper
@@ -30,6 +31,28 @@ ACTIVE = ("running", "paused", "blocked")
 KEEP_RUNNING = ("present", "started", "paused")
 # Settings the options give directly (the common ones parsed by instance.wanted_common, the others by wanted()).
 GIVEN = tuple(s.key for s in SETTINGS if s.key not in ("accel", "image", "cloud_init"))
+
+
+def argument_spec():
+    """qemu_vm's options: the common ones and libvirt's own (the guest module validates `options` by it)."""
+    spec = instance_argument_spec(COMMON_STATES + ["paused"], default_state="started")
+    spec.update(
+        uri=dict(type="str", default=DEFAULT_URI), image=dict(type="str"), checksum=dict(type="str"),
+        cache_dir=dict(type="path", default=images.DEFAULT_CACHE_DIR),
+        pool_dir=dict(type="path", default=images.DEFAULT_POOL_DIR),
+        kernel=dict(type="path"), initrd=dict(type="path"), cmdline=dict(type="str"), meta_data=dict(type="dict"),
+        network_config=dict(type="raw"), mac=dict(type="str"), network=dict(type="str"),
+        port_forwards=dict(type="list", elements="dict", options=dict(
+            host_port=dict(type="int", required=True), guest_port=dict(type="int", required=True),
+            protocol=dict(type="str", default="tcp", choices=["tcp", "udp"]),
+            host_address=dict(type="str", default="127.0.0.1"))),
+        mount_type=dict(type="str", default="auto", choices=["auto", "virtiofs", "9p"]),
+        graphics=dict(type="str", choices=["none", "spice", "vnc"]), stateless=dict(type="bool"),
+        autostart=dict(type="bool"), accel=dict(type="str", default="auto", choices=["auto", "kvm", "tcg"]),
+        firmware=dict(type="str", choices=["bios", "uefi"]), restart_on_change=dict(type="bool", default=False),
+        stop_timeout=dict(type="int", default=60),
+    )
+    return spec
 
 
 class Current:

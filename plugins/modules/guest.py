@@ -8,14 +8,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: guest
-short_description: One guest declaration for every backend (LXD, Incus, Multipass)
+short_description: One guest declaration for every backend (LXD, Incus, libvirt, Multipass)
 version_added: 0.1.0
 description:
   - Converges one guest on the backend that O(backend) names, with the options every instance module shares at
     the top level and the backend's own options under O(options). Switching backend is changing one word.
   - Runs exactly what the backend's own module runs (M(workstation.vms.lxd_instance) for V(lxd) and V(incus),
-    M(workstation.vms.multipass_instance) for V(multipass)), with the same checks, results and errors.
-  - The libvirt backend (M(workstation.vms.qemu_vm)) joins once it runs on the same instance skeleton.
+    M(workstation.vms.qemu_vm) for V(libvirt), M(workstation.vms.multipass_instance) for V(multipass)), with the
+    same checks, results and errors.
 author: workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.instance.attributes
@@ -23,10 +23,11 @@ options:
   backend:
     description:
       - V(lxd) and V(incus) use the LXD backend (V(incus) on the Incus socket unless O(options) gives C(socket)
-        or C(url)); V(multipass) the C(multipass) command line.
+        or C(url)); V(libvirt) QEMU through libvirt (C(uri), default C(qemu:///system)); V(multipass) the
+        C(multipass) command line.
     type: str
     required: true
-    choices: [incus, lxd, multipass]
+    choices: [incus, libvirt, lxd, multipass]
   name:
     description: Name of the guest, checked against the backend's naming rules before anything is changed.
     type: str

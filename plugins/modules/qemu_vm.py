@@ -159,31 +159,10 @@ diff:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.workstation.vms.plugins.module_utils.common import COMMON_STATES, instance_argument_spec
 from ansible_collections.workstation.vms.plugins.module_utils.instance import run
-from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import DEFAULT_URI, HAS_LIBVIRT
-from ansible_collections.workstation.vms.plugins.module_utils.libvirt_images import DEFAULT_CACHE_DIR, DEFAULT_POOL_DIR
-from ansible_collections.workstation.vms.plugins.module_utils.libvirt_instance_backend import LibvirtInstance
-
-
-def argument_spec():
-    spec = instance_argument_spec(COMMON_STATES + ["paused"], default_state="started")
-    spec.update(
-        uri=dict(type="str", default=DEFAULT_URI), image=dict(type="str"), checksum=dict(type="str"),
-        cache_dir=dict(type="path", default=DEFAULT_CACHE_DIR), pool_dir=dict(type="path", default=DEFAULT_POOL_DIR),
-        kernel=dict(type="path"), initrd=dict(type="path"), cmdline=dict(type="str"), meta_data=dict(type="dict"),
-        network_config=dict(type="raw"), mac=dict(type="str"), network=dict(type="str"),
-        port_forwards=dict(type="list", elements="dict", options=dict(
-            host_port=dict(type="int", required=True), guest_port=dict(type="int", required=True),
-            protocol=dict(type="str", default="tcp", choices=["tcp", "udp"]),
-            host_address=dict(type="str", default="127.0.0.1"))),
-        mount_type=dict(type="str", default="auto", choices=["auto", "virtiofs", "9p"]),
-        graphics=dict(type="str", choices=["none", "spice", "vnc"]), stateless=dict(type="bool"),
-        autostart=dict(type="bool"), accel=dict(type="str", default="auto", choices=["auto", "kvm", "tcg"]),
-        firmware=dict(type="str", choices=["bios", "uefi"]), restart_on_change=dict(type="bool", default=False),
-        stop_timeout=dict(type="int", default=60),
-    )
-    return spec
+from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import HAS_LIBVIRT
+from ansible_collections.workstation.vms.plugins.module_utils.libvirt_instance_backend import (
+    LibvirtInstance, argument_spec)
 
 
 def main():

@@ -28,6 +28,8 @@ def params(**kwargs):
     (dict(backend="lxd", options={"config_mode": "sideways"}), "lxd backend: "),
     (dict(backend="lxd", state="suspended"), "state"),
     (dict(backend="lxd", options={"socket": "/a", "url": "https://b"}), "socket"),
+    (dict(backend="libvirt", options={"profiles": ["default"]}), "options.profiles: not an option of the libvirt"),
+    (dict(backend="libvirt", options={"accel": "hvf"}), "libvirt backend: "),
 ])
 def test_bad_options_fail_naming_them(kwargs, words):
     with pytest.raises(InputError) as err:
@@ -41,6 +43,12 @@ def test_incus_is_lxd_on_the_incus_socket(monkeypatch):
     assert got["socket"] == "/var/lib/incus/unix.socket" and got["state"] == "started" and got["wait_for"] == "none"
     got, _secrets = guest.backend_params(params(name="g1", backend="incus", options={"url": "https://h:8443"}))
     assert got["socket"] is None and got["url"] == "https://h:8443"
+
+
+def test_libvirt_takes_qemu_vm_options_and_defaults():
+    got, _secrets = guest.backend_params(params(name="g1", backend="libvirt", options={"stateless": True}))
+    assert got["uri"] == "qemu:///system" and got["stateless"] and got["state"] == "started"
+    assert got["mount_type"] == "auto" and got["accel"] == "auto"
 
 
 def test_secrets_in_options_are_no_log():
