@@ -10,19 +10,14 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: site test setup host venv collection units sanity matrix lint examples integration molecule fresh-host build docs changelog bench
+.PHONY: site test setup host venv collection units sanity matrix lint examples integration molecule molecule-vm molecule-other fresh-host build docs changelog bench
 
 site: setup
 	ansible-playbook -i inventory/ playbooks/site.yml
 
 test: setup
 	bash tests/env/packages.sh --test
-	@t0=$$(date +%s); status=0; \
-	for t in units sanity matrix lint examples integration molecule build docs; do \
-	  s=$$(date +%s); $(MAKE) --no-print-directory $$t || status=1; \
-	  echo "make test: $$t took $$(( $$(date +%s) - s ))s"; \
-	done; \
-	echo "make test: all took $$(( $$(date +%s) - t0 ))s"; exit $$status
+	bash tests/env/lanes.sh
 
 setup: host venv collection
 
@@ -63,6 +58,13 @@ integration: setup
 
 molecule: setup
 	bash tests/env/molecule.sh
+
+# the scenarios that boot QEMU VMs, and the others (make test runs them side by side: tests/env/lanes.sh)
+molecule-vm: setup
+	MOLECULE_LANE=vm bash tests/env/molecule.sh
+
+molecule-other: setup
+	MOLECULE_LANE=other bash tests/env/molecule.sh
 
 # the README's make site on a nested fresh Debian 12 machine (extensions/molecule/fresh_host)
 fresh-host: setup

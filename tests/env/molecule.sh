@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Runs every molecule scenario of the collection (extensions/molecule/*) with the full test sequence
-# (converge, idempotence, check, verify, cleanup). MOLECULE_SCENARIOS="a b" limits the set.
-# fresh_host (the README's make site on a nested fresh Debian 12, ~20 min) runs only when named, by `make fresh-host`:
-# it joins the default set once it has passed end to end in CI's time budget (see docs/development.md).
+# (converge, idempotence, check, verify, cleanup). MOLECULE_SCENARIOS="a b" limits the set; MOLECULE_LANE=vm runs
+# the scenarios that boot QEMU VMs, MOLECULE_LANE=other the rest (make test runs the two side by side).
+# fresh_host (the README's make site on a nested fresh machine) runs only when named: `make fresh-host`, its own lane.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root/extensions" || exit 1
+# The scenarios that boot a QEMU VM (under TCG each takes a core for minutes: one at a time).
+vm_scenarios=" desktop_vm guest home_mount qemu_vm sample_role_libvirt site snapshots wireguard_vm "
 if [ -z "${MOLECULE_SCENARIOS:-}" ]; then
-  MOLECULE_SCENARIOS=$(for d in molecule/*/; do d=${d%/}; d=${d#molecule/}; case $d in default|fresh_host) ;; *) echo "$d";; esac; done)
+  MOLECULE_SCENARIOS=$(for d in molecule/*/; do
+    d=${d%/}; d=${d#molecule/}
+    case $d in default|fresh_host) continue;; esac
+    case "${MOLECULE_LANE:-all}:$vm_scenarios" in
+      vm:*" $d "*|all:*) echo "$d";;
+      vm:*) ;;
+      other:*" $d "*) ;;
+      *) echo "$d";;
+    esac
+  done)
 fi
 scenarios=$MOLECULE_SCENARIOS
 failed=()
