@@ -28,7 +28,7 @@ for s in $scenarios; do
   # Molecule remembers a scenario as prepared between runs; a test always starts from prepare.
   molecule reset -s "$s" >/dev/null 2>&1 || true
   # A scenario names its guests itself: two checkouts testing on one host take turns per scenario.
-  if flock "/tmp/wsvms-s-$s.lock" molecule test -s "$s"; then r=ok; else r=FAILED; failed+=("$s"); fi
+  if flock "/tmp/wsvms-molecule-$s.lock" molecule test -s "$s"; then r=ok; else r=FAILED; failed+=("$s"); fi
   echo "molecule: $s $r in $(( $(date +%s) - t0 ))s"
 done
 if [ ${#failed[@]} -gt 0 ]; then echo "molecule: failed: ${failed[*]}"; exit 1; fi
