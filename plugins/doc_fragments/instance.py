@@ -24,10 +24,13 @@ options:
     description:
       - Memory size as people write it, for example V(4G), V(16GiB), V(512MiB), V(1.5G), or a number of bytes.
       - Bare letters and C(KiB/MiB/GiB/TiB) are binary; C(kB/MB/GB/TB) are decimal.
+      - More than 0 and at most 16TiB on every backend; V(qemu_vm) and V(multipass_instance) also refuse more than
+        the host's RAM, and each backend has its own minimum (V(qemu_vm) 128MiB, V(multipass_instance) 128MiB).
     type: str
   disk:
     description:
       - Size of the root disk, in the same syntax as O(memory). Disks grow; they never shrink.
+      - More than 0 and at most 1PiB (V(multipass_instance) at least 512MiB).
     type: str
   cloud_init:
     description:
@@ -71,7 +74,7 @@ options:
     default: none
   wait_timeout:
     description:
-      - Seconds to wait for O(wait_for) before failing.
+      - Seconds to wait for O(wait_for) before failing; 1 or more.
     type: int
     default: 300
 """

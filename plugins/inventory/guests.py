@@ -320,7 +320,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
+        # Ansible sets the options it knows and drops the rest silently: a misspelt option would just not apply.
+        unknown = sorted(set(config) - set(self._options))
+        if unknown:
+            raise AnsibleParserError("%s: unknown option '%s' (options of %s: %s)"
+                                     % (path, unknown[0], self.NAME, ", ".join(sorted(self._options))))
         jobs = parse_backends(self.get_option("backends"))
         filters = parse_filters(self.get_option("filters"))
 

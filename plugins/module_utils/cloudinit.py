@@ -101,6 +101,11 @@ def meta_data(instance_id, hostname):
     return dump_yaml({"instance-id": instance_id, "local-hostname": hostname})
 
 
+def text_digest(text):
+    """The SHA-256 (hex) of user-data text: what diffs and stores show instead of the text (it may hold secrets)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def seed_digest(user_data, meta, network_config=None):
     """A short digest of the seed contents; stored beside the instance to tell whether the seed changed."""
     digest = hashlib.sha256()

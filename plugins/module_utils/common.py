@@ -27,6 +27,10 @@ SIZE_HELP = ("a whole number of bytes or a number with a unit: K/KiB, M/MiB, G/G
 COMMON_STATES = ["present", "started", "stopped", "restarted", "absent"]
 WAIT_FOR = ["none", "ipv4", "ssh", "cloud-init"]
 LABEL_KEY_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.\-]{0,62}$")
+# The hard caps of every backend (doc fragment workstation.vms.instance): far above any real machine, low enough
+# that a typo (999999T) is refused before anything is made. Backends add their own minimum and the host's RAM.
+MAX_MEMORY = 16 * 1024 ** 4
+MAX_DISK = 1024 ** 5
 
 
 class InputError(ValueError):
@@ -67,6 +71,35 @@ def format_size(size):
         if size and size % factor == 0:
             return "%d%s" % (size // factor, unit)
     return "%dB" % size
+
+
+def check_size(size, option, minimum=1, maximum=None, why=None):
+    """The one bounds check of a size in bytes (None: not given): at least `minimum`, at most `maximum` (`why`
+    says where that limit comes from). Returns `size`."""
+    if size is None:
+        return None
+    if size < minimum:
+        raise InputError("%s: %s is too small; give at least %s" % (option, format_size(size), format_size(minimum)))
+    if maximum is not None and size > maximum:
+        raise InputError("%s: %s is more than %s (%s); give a smaller size"
+                         % (option, format_size(size), format_size(maximum), why or "the limit"))
+    return size
+
+
+def host_memory():
+    """This host's physical RAM in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_keys(value, allowed, where):
+    """Refuse keys of the dict `value` that are not in `allowed` (suboptions of a free-form `raw` option)."""
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise InputError("%s: unknown key '%s'; allowed keys: %s" % (where, unknown[0], ", ".join(sorted(allowed))))
+    return value
 
 
 def check_positive(value, option):
@@ -149,7 +182,8 @@ def instance_argument_spec(states, default_state="started", wait_for=None, mount
         cpus=dict(type="int"),
         memory=dict(type="str"),
         disk=dict(type="str"),
-        cloud_init=dict(type="raw"),
+        # user-data routinely carries keys and passwords
+        cloud_init=dict(type="raw", no_log=True),
         mounts=dict(type="list", elements="dict", options=mount_suboptions),
         labels=dict(type="dict"),
         wait_for=dict(type="str", default="none", choices=wait_for or WAIT_FOR),

@@ -42,7 +42,7 @@ COMMON = ("name", "state", "image", "cpus", "memory", "disk", "cloud_init", "mou
 def argument_spec():
     """The guest module's own spec: the common options of common.instance_argument_spec with their types only
     (no defaults, choices or suboptions: the backend's own spec checks and completes them)."""
-    spec = {key: {k: v for k, v in option.items() if k in ("type", "elements", "required")}
+    spec = {key: {k: v for k, v in option.items() if k in ("type", "elements", "required", "no_log")}
             for key, option in instance_argument_spec([]).items()}
     spec.update(
         backend=dict(type="str", required=True, choices=sorted(BACKENDS)),

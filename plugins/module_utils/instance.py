@@ -17,7 +17,8 @@ import time
 
 from ansible_collections.workstation.vms.plugins.module_utils.cloudinit import render_user_data
 from ansible_collections.workstation.vms.plugins.module_utils.common import (
-    InputError, check_positive, instance_result, make_diff, normalize_mounts, parse_size, validate_labels)
+    MAX_DISK, MAX_MEMORY, InputError, check_positive, check_size, instance_result, make_diff, normalize_mounts,
+    parse_size, validate_labels)
 from ansible_collections.workstation.vms.plugins.module_utils.waiting import WaitTimeout, poll, ssh_banner
 
 # What `cloud-init status` may say, and what each means for wait_for=cloud-init (the one outcome rule).
@@ -143,15 +144,16 @@ def wanted_common(params, backend):
     state = params["state"]
     wanted = dict(name=backend.validate_name(params["name"]), state=state,
                   cpus=check_positive(params.get("cpus"), "cpus"),
-                  memory=parse_size(params.get("memory"), "memory"), disk=parse_size(params.get("disk"), "disk"),
+                  memory=check_size(parse_size(params.get("memory"), "memory"), "memory", maximum=MAX_MEMORY,
+                                    why="the hard cap of every backend"),
+                  disk=check_size(parse_size(params.get("disk"), "disk"), "disk", maximum=MAX_DISK,
+                                  why="the hard cap of every backend"),
                   user_data=render_user_data(params.get("cloud_init")),
                   labels=validate_labels(params["labels"]) if params.get("labels") is not None else None,
                   mounts=None, wait_for=params.get("wait_for") or "none",
-                  wait_timeout=params.get("wait_timeout") or 0)
+                  wait_timeout=check_positive(params.get("wait_timeout"), "wait_timeout") or 300)
     if params.get("mounts") is not None:
         wanted["mounts"] = normalize_mounts(params["mounts"], must_exist=state != "absent")
-    if wanted["wait_timeout"] < 0:
-        raise InputError("wait_timeout: must be 0 or more, got %d" % wanted["wait_timeout"])
     return wanted
 
 
@@ -248,9 +250,11 @@ def run(module, backend):
             module.warn(warning)
     except handled as exc:
         msg = str(exc)
-        undone = _undo(backend, started)
+        undone, left = _undo(backend, started)
         if undone:
             msg = "%s (what this run created is deleted again: %s)" % (msg, ", ".join(undone))
+        if left:
+            msg = "%s (NOT cleaned up: %s)" % (msg, "; ".join(left))
         backend.report(result)
         # a step that failed changed nothing by itself; what was done before it did (even when undone)
         result["changed"] = bool(applied) if applied is not None else bool(result["actions"])
@@ -267,9 +271,9 @@ def absent(backend, wanted, current):
 
 
 def _undo(backend, done):
-    """Undo, newest first, the creating steps this run started; returns what was undone. A failing undo is
-    reported as a warning (the original error is the one the user needs)."""
-    undone = []
+    """Undo, newest first, the creating steps this run started; returns (what was undone, what could not be
+    undone and why). The original error stays first in the message: it is the one the user needs."""
+    undone, left = [], []
     for step in reversed(done):
         if not step.creates:
             continue
@@ -277,5 +281,5 @@ def _undo(backend, done):
             if backend.undo(step):
                 undone.append(step.action)
         except Exception as exc:  # pylint: disable=broad-except
-            backend.module.warn("could not undo %s: %s" % (step.action, exc))
-    return undone
+            left.append("%s: %s" % (step.action, exc))
+    return undone, left

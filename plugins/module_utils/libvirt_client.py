@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
+from urllib.parse import urlparse
 
 from ansible_collections.workstation.vms.plugins.module_utils.common import instance_result
 from ansible_collections.workstation.vms.plugins.module_utils.libvirt_domain import BACKEND, META_NS, Domain
@@ -79,6 +81,10 @@ class LibvirtClient:
             raise LibvirtError("defining the domain failed: %s" % exc)
 
     def network_exists(self, net):
+        """Whether the libvirt network or host bridge of `net` is there (user mode always is). A bridge is a host
+        interface, checked where this process can see it: on a local connection."""
+        if net["mode"] == "bridge":
+            return urlparse(self.uri).hostname is not None or os.path.isdir("/sys/class/net/%s/bridge" % net["source"])
         if net["mode"] != "network":
             return True
         try:
@@ -86,6 +92,10 @@ class LibvirtClient:
             return True
         except libvirt.libvirtError:
             return False
+
+    def host_memory(self):
+        """The RAM of the libvirt host in bytes."""
+        return self.call("reading the host's memory", self.conn.getInfo)[1] * 1024 ** 2
 
     @staticmethod
     def call(what, func, *args):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import struct
@@ -73,38 +74,85 @@ def cache_path(cache_dir, url, checksum):
     return os.path.join(cache_dir, key, base)
 
 
+def record_path(dest):
+    """The record beside a cached image: its size and checksum, written once it was verified."""
+    return dest + ".verified"
+
+
+def cached(dest, checksum):
+    """True when the cache holds `dest` as verified: its record names `checksum` and its size is the recorded one
+    (a truncated or replaced file, or one without a record, is not used: it is downloaded again)."""
+    try:
+        with open(record_path(dest)) as handle:
+            record = json.load(handle)
+        return record.get("checksum") == list(checksum) and os.path.getsize(dest) == record.get("size")
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def fetch_image(url, checksum, cache_dir, open_url):
-    """Download `url` once into the cache and return its path. The data goes to a temporary file in the same
-    directory and is renamed into place only after the checksum matched: a partial or corrupt download is
-    never used. A lock file serialises concurrent runs."""
+    """Download `url` into the cache unless a verified copy is there; return (path, downloaded). The data goes to
+    a temporary file and is renamed into place, with its record, only after the checksum matched: a partial or
+    corrupt download is never used and leaves nothing behind (no temporary file, no empty directory). Concurrent
+    runs are serialised by a lock on the cache directory itself (no lock files)."""
     dest = cache_path(cache_dir, url, checksum)
-    if os.path.exists(dest):
+    if cached(dest, checksum):
         return dest, False
-    os.makedirs(os.path.dirname(dest), mode=0o755, exist_ok=True)
-    with open(dest + ".lock", "w") as lock:
+    os.makedirs(cache_dir, mode=0o755, exist_ok=True)
+    lock = os.open(cache_dir, os.O_RDONLY)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.exists(dest):
+        if cached(dest, checksum):
             return dest, False
-        algo, want = checksum
-        digest = hashlib.new(algo)
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=os.path.dirname(dest))
+        if os.path.isfile(dest) and file_digest(dest, checksum[0]) == checksum[1]:
+            # cached before records were kept: verified once in full, then recorded
+            _write_record(dest, {"url": url, "checksum": list(checksum), "size": os.path.getsize(dest)})
+            return dest, False
+        directory = os.path.dirname(dest)
+        made_dir = not os.path.isdir(directory)
+        os.makedirs(directory, mode=0o755, exist_ok=True)
         try:
-            with os.fdopen(fd, "wb") as out:
-                response = open_url(url)
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    digest.update(block)
-                    out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
-            if digest.hexdigest() != want:
-                raise LibvirtError("image: checksum mismatch for %s: expected %s:%s, got %s:%s"
-                                   % (url, algo, want, algo, digest.hexdigest()))
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, dest)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            _download(url, checksum, dest, open_url)
+        except BaseException:
+            if made_dir and not os.listdir(directory):
+                os.rmdir(directory)
+            raise
+    finally:
+        os.close(lock)
     return dest, True
+
+
+def _download(url, checksum, dest, open_url):
+    algo, want = checksum
+    digest = hashlib.new(algo)
+    fd, tmp = tempfile.mkstemp(prefix=".part-", dir=os.path.dirname(dest))
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            response = open_url(url)
+            for block in iter(lambda: response.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+                size += len(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != want:
+            raise LibvirtError("checksum: the download of %s has %s:%s, expected %s:%s (nothing was cached; check "
+                               "the checksum or the URL)" % (url, algo, digest.hexdigest(), algo, want))
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, dest)
+        _write_record(dest, {"url": url, "checksum": [algo, want], "size": size})
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _write_record(dest, record):
+    fd, tmp = tempfile.mkstemp(prefix=".record-", dir=os.path.dirname(dest))
+    with os.fdopen(fd, "w") as out:
+        json.dump(record, out)
+    os.chmod(tmp, 0o644)
+    os.rename(tmp, record_path(dest))
 
 
 def create_overlay(backing, overlay, size, run=subprocess.run):

@@ -16,7 +16,7 @@ from ansible_collections.workstation.vms.plugins.module_utils import cloudinit
 from ansible_collections.workstation.vms.plugins.module_utils import libvirt_images as images
 from ansible_collections.workstation.vms.plugins.module_utils import libvirt_options as options
 from ansible_collections.workstation.vms.plugins.module_utils.common import (
-    COMMON_STATES, InputError, changed_keys, format_size, instance_argument_spec)
+    COMMON_STATES, InputError, changed_keys, check_size, format_size, instance_argument_spec)
 from ansible_collections.workstation.vms.plugins.module_utils.instance import Backend, Plan, Step
 from ansible_collections.workstation.vms.plugins.module_utils.libvirt_accel import resolve_accel
 from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import (
@@ -184,7 +184,7 @@ class LibvirtInstance(Backend):
         if not images.is_url(image):
             return os.path.realpath(image), False
         path = images.cache_path(self.params["cache_dir"], image, wanted["checksum"])
-        return path, not os.path.exists(path)
+        return path, not images.cached(path, wanted["checksum"])
 
     def plan_create(self, wanted):
         p, name = self.params, wanted["name"]
@@ -202,8 +202,7 @@ class LibvirtInstance(Backend):
                     labels=given["labels"] or {}, image=p["image"], cloud_init=cloudinit.seed_digest(*seed),
                     dir=vm_dir, overlay=os.path.join(vm_dir, images.OVERLAY_NAME),
                     seed=os.path.join(vm_dir, images.SEED_NAME))
-        if not self.client.network_exists(spec["network"]):
-            raise InputError("network: libvirt network '%s' does not exist" % spec["network"]["source"])
+        self.check_host(spec["network"], wanted["memory"])
         if os.path.exists(vm_dir) and os.listdir(vm_dir):
             raise InputError("pool_dir: %s already holds files of another VM of that name; remove them first" % vm_dir)
         spec["backing"], download = self.backing(wanted)
@@ -221,8 +220,19 @@ class LibvirtInstance(Backend):
                     predicted=Current(None, Domain(build_domain_xml(spec)), state, disk=disk or wanted["disk"],
                                       autostart=bool(p["autostart"])))
 
+    def check_host(self, network, memory):
+        """Refuse what the host cannot give: a missing network or bridge, more memory than the host has."""
+        if network and not self.client.network_exists(network):
+            if network["mode"] == "bridge":
+                raise InputError("network: host bridge '%s' does not exist (no /sys/class/net/%s/bridge); create "
+                                 "it first or use a libvirt network" % (network["source"], network["source"]))
+            raise InputError("network: libvirt network '%s' does not exist" % network["source"])
+        if memory is not None:
+            check_size(memory, "memory", maximum=self.client.host_memory(), why="the RAM of the libvirt host")
+
     def plan_update(self, current, wanted):
         p, name, cur = self.params, wanted["name"], current.spec
+        self.check_host(wanted["settings"]["network"], wanted["memory"])
         want = dict(cur)
         want.update((key, value) for key, value in wanted["settings"].items() if value is not None)
         if p["network"] is not None and p["port_forwards"] is None and want["network"]["mode"] != "user":

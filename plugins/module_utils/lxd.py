@@ -31,12 +31,15 @@ import re
 import socket as _socket
 import ssl
 import time
-from urllib.parse import quote, urlencode, urlparse
+from urllib.parse import quote, unquote, urlencode, urlparse
 
-from ansible_collections.workstation.vms.plugins.module_utils.common import InputError, instance_result, parse_size
+from ansible_collections.workstation.vms.plugins.module_utils.common import (
+    InputError, check_keys, instance_result, parse_size)
 
 LABEL_PREFIX = "user.label."
 CLOUD_INIT_KEY = "cloud-init.user-data"
+# Config keys whose values cloud-init reads as user/vendor data: they may hold secrets, shown only as digests.
+USER_DATA_KEYS = (CLOUD_INIT_KEY, "cloud-init.vendor-data", "user.user-data", "user.vendor-data")
 DEFAULT_SOCKETS = ("/var/snap/lxd/common/lxd/unix.socket", "/var/lib/lxd/unix.socket", "/var/lib/incus/unix.socket")
 # Remotes every `lxc`/`incus` knows; the `remotes` option adds or overrides entries.
 BUILTIN_REMOTES = {
@@ -65,6 +68,10 @@ class LxdError(Exception):
     def __init__(self, message, status=None):
         super().__init__(message)
         self.status = status
+
+
+class OperationTimeout(LxdError):
+    """A daemon operation still runs when its wait is over (it goes on on the daemon)."""
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -103,7 +110,7 @@ class LxdClient:
     """A client of one LXD or Incus server (one project), usable with or without an AnsibleModule."""
 
     def __init__(self, socket=None, url=None, client_cert=None, client_key=None, server_cert=None, verify=True,
-                 project=None, target=None, trust_token=None, timeout=30):
+                 project=None, target=None, trust_token=None, timeout=30, operation_timeout=None):
         if socket and url:
             raise InputError("socket and url: give one of them, not both")
         if url:
@@ -114,10 +121,17 @@ class LxdClient:
             self._host, self._port = parsed.hostname, parsed.port or 8443
         else:
             self.url, self.socket = None, find_socket(socket)
+        for option, path in (("client_cert", client_cert), ("client_key", client_key), ("server_cert", server_cert)):
+            if path and not os.path.isfile(path):
+                raise InputError("%s: file '%s' does not exist; give the path of a PEM file" % (option, path))
+        if client_key and not client_cert:
+            raise InputError("client_key: needs client_cert (the certificate the key belongs to)")
         self.client_cert, self.client_key = client_cert, client_key
         self.server_cert, self.verify = server_cert, verify
         self.project, self.target, self.trust_token = project, target, trust_token
         self.timeout = timeout
+        # how long a daemon operation (create, start, a busy instance's running operation) is waited for
+        self.operation_timeout = operation_timeout or max(timeout, 60)
         self.calls = 0            # API requests made: the benchmark and the tests count them
         self.registered = False   # the client certificate was registered with trust_token in this run
         self._conn = None
@@ -144,20 +158,39 @@ class LxdClient:
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
         if self.client_cert:
-            ctx.load_cert_chain(self.client_cert, self.client_key)
+            try:
+                ctx.load_cert_chain(self.client_cert, self.client_key)
+            except (ssl.SSLError, OSError) as exc:
+                raise InputError("client_cert, client_key: cannot load the client certificate %s%s: %s; give a PEM "
+                                 "certificate and its key (without a passphrase)"
+                                 % (self.client_cert, " with key %s" % self.client_key if self.client_key else "", exc))
         return ctx
+
+    def _pinned_fingerprint(self):
+        try:
+            with open(self.server_cert, encoding="utf-8") as handle:
+                return cert_fingerprint(handle.read())
+        except (OSError, ValueError) as exc:
+            raise InputError("server_cert: cannot read a PEM certificate from %s: %s" % (self.server_cert, exc))
 
     def _connection(self):
         if self._conn is None:
             if self.socket:
                 self._conn = _UnixConnection(self.socket, self.timeout)
             else:
-                self._conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
-                                                         context=self._ssl_context())
-                self._conn.connect()
+                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
+                                                   context=self._ssl_context())
+                try:
+                    conn.connect()
+                except ssl.SSLError as exc:
+                    raise LxdError("url: TLS with %s failed: %s (check server_cert, client_cert and verify)"
+                                   % (self.url, exc))
+                except OSError as exc:
+                    raise LxdError("url: cannot reach %s: %s; check the url and that the server listens there "
+                                   "(lxc config get core.https_address)" % (self.url, exc))
+                self._conn = conn
                 if self.server_cert:
-                    with open(self.server_cert, encoding="utf-8") as handle:
-                        wanted = cert_fingerprint(handle.read())
+                    wanted = self._pinned_fingerprint()
                     seen = cert_fingerprint(self._conn.sock.getpeercert(binary_form=True))
                     if seen != wanted:
                         self._conn.close()
@@ -186,7 +219,8 @@ class LxdClient:
                 conn.close()
                 self._conn = None
                 if attempt == 2:
-                    raise LxdError("cannot reach %s: %s" % (self.url or self.socket, exc))
+                    raise LxdError("%s: cannot reach %s: %s" % ("url" if self.url else "socket",
+                                                                 self.url or self.socket, exc))
         self.calls += 1
         if raw and response.status == 200:
             return body.decode("utf-8", "replace")
@@ -216,7 +250,7 @@ class LxdClient:
                 self._pylxd = pylxd.Client(endpoint=endpoint, cert=cert, verify=self.verify, project=self.project,
                                            timeout=self.timeout, session=session)
             except Exception as exc:  # pylint: disable=broad-except
-                raise LxdError("cannot connect to %s: %s" % (endpoint, exc))
+                raise LxdError("%s: cannot connect to %s: %s" % ("url" if self.url else "socket", endpoint, exc))
             self.calls += 1  # pylxd asks GET /1.0 when it connects
         return self._pylxd.api
 
@@ -228,8 +262,7 @@ class LxdClient:
         session = requests.Session()
         session.cert = cert
         if self.server_cert:
-            with open(self.server_cert, encoding="utf-8") as handle:
-                fingerprint = cert_fingerprint(handle.read())
+            fingerprint = self._pinned_fingerprint()
 
             class PinnedAdapter(HTTPAdapter):
                 def init_poolmanager(self, *args, **kwargs):
@@ -277,7 +310,7 @@ class LxdClient:
     def wait_operation(self, operation, timeout=None):
         """Wait for an operation ("/1.0/operations/<id>" or its id); raise LxdError when it failed."""
         op_id = operation.rstrip("/").rsplit("/", 1)[-1]
-        timeout = timeout or max(self.timeout, 60)
+        timeout = timeout or self.operation_timeout
         deadline = time.monotonic() + timeout
         while True:
             left = max(1, int(deadline - time.monotonic()))
@@ -294,11 +327,42 @@ class LxdClient:
                 raise LxdError("%s: %s" % (meta.get("description", "operation"), meta.get("err") or meta["status"]))
             if time.monotonic() >= deadline:
                 what = meta.get("description", "operation")
-                raise LxdError("%s: still %s after %ss" % (what, meta["status"], timeout))
+                raise OperationTimeout("%s: still %s after %ss" % (what, meta["status"], timeout))
+
+    def instance_operations(self, name):
+        """Ids of the operations running on instance `name` (a create, start or delete of another run)."""
+        ours = set("/1.0/%s/%s" % (kind, quote(name, safe="")) for kind in ("instances", "containers",
+                                                                              "virtual-machines"))
+        running = (self.request("GET", "/operations", {"recursion": 1})["metadata"] or {}).get("running") or []
+        return [op["id"] for op in running
+                if any(url.split("?")[0] in ours for urls in (op.get("resources") or {}).values() for url in urls or [])]
+
+    def wait_idle(self, name, timeout=None):
+        """Wait for every operation running on instance `name`; OperationTimeout when one still runs after
+        `timeout`. A failed operation is not an error here: what it left is read again afterwards."""
+        for op_id in self.instance_operations(name):
+            try:
+                self.wait_operation(op_id, timeout)
+            except OperationTimeout:
+                raise
+            except LxdError:
+                pass
 
     def request(self, method, path, body=None, params=None, **kwargs):
-        """One API call: GET over the standard library, anything else through pylxd. Retries once after
-        registering the client certificate with `trust_token` when the server says "not trusted"."""
+        """One API call (see _request). A write refused because the instance is busy (an operation of an
+        interrupted or concurrent run, e.g. a create after kill -9) waits for that operation and is tried again."""
+        try:
+            return self._request(method, path, body, params, **kwargs)
+        except LxdError as exc:
+            name = busy_instance(method, path, exc)
+            if name is None:
+                raise
+        self.wait_idle(name, kwargs.get("timeout"))
+        return self._request(method, path, body, params, **kwargs)
+
+    def _request(self, method, path, body=None, params=None, **kwargs):
+        """GET over the standard library, anything else through pylxd. Retries once after registering the
+        client certificate with `trust_token` when the server says "not trusted"."""
         try:
             if method == "GET":
                 return self._get(path, params, **kwargs)
@@ -307,7 +371,7 @@ class LxdClient:
             if exc.status != 403 or not self.trust_token or self.registered or not self.url:
                 raise
         self.register()
-        return self.request(method, path, body, params, **kwargs)
+        return self._request(method, path, body, params, **kwargs)
 
     # ---- server ----------------------------------------------------------------------------------
     def info(self):
@@ -419,6 +483,14 @@ class LxdClient:
 
 
 # ---- pure helpers (no requests) ----------------------------------------------------------------------
+def busy_instance(method, path, exc):
+    """The instance a write to `path` was refused for because an operation runs on it, else None."""
+    parts = path.strip("/").split("/")
+    if method == "GET" or len(parts) < 2 or parts[0] != "instances" or "busy" not in str(exc).lower():
+        return None
+    return unquote(parts[1])
+
+
 def validate_name(name):
     """LXD's instance name rules: 1-63 letters, digits and '-', starting with a letter, not ending in '-'."""
     if not name or not NAME_RE.match(name) or name.endswith("-"):
@@ -488,9 +560,11 @@ def image_source(image, remotes=None):
     image: 'remote:alias', 'alias', 'fingerprint' or a dict (server, protocol, alias or fingerprint)."""
     known = dict(BUILTIN_REMOTES)
     for rname, remote in (remotes or {}).items():
+        if isinstance(remote, dict):
+            check_keys(remote, ("server", "protocol", "certificate"), "remotes.%s" % rname)
         known[rname] = remote if isinstance(remote, dict) else {"server": remote}
     if isinstance(image, dict):
-        spec = dict(image)
+        spec = dict(check_keys(image, ("server", "protocol", "alias", "fingerprint", "certificate"), "image"))
     elif isinstance(image, str) and image:
         remote, sep, alias = image.partition(":")
         if sep and remote not in ("local", "") and "/" not in remote:
@@ -579,6 +653,7 @@ def port_devices(ports):
     for index, port in enumerate(ports or []):
         where = "ports[%d]" % index
         if isinstance(port, dict):
+            check_keys(port, ("host", "guest", "protocol", "address"), where)
             spec = {"host": port.get("host"), "guest": port.get("guest"), "proto": port.get("protocol") or "tcp",
                     "addr": port.get("address") or "0.0.0.0"}
         else:

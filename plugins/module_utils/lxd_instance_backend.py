@@ -11,6 +11,7 @@ import copy
 import re
 
 from ansible_collections.workstation.vms.plugins.module_utils import lxd
+from ansible_collections.workstation.vms.plugins.module_utils.cloudinit import text_digest
 from ansible_collections.workstation.vms.plugins.module_utils.common import (
     InputError, format_size, instance_argument_spec, parse_size)
 from ansible_collections.workstation.vms.plugins.module_utils.instance import Backend, Plan, Step
@@ -168,8 +169,10 @@ def plan_settings(current, wanted, mode):
 
 
 def view(config, devices, profiles, ephemeral, state):
-    """The managed settings as the diff shows them."""
-    return {"state": state, "config": dict(sorted(config.items())), "devices": dict(sorted(devices.items())),
+    """The managed settings as the diff shows them; user-data (which may hold keys) only as its digest."""
+    shown = {key: "sha256:" + text_digest(value) if key in lxd.USER_DATA_KEYS else value
+             for key, value in sorted(config.items())}
+    return {"state": state, "config": shown, "devices": dict(sorted(devices.items())),
             "profiles": list(profiles), "ephemeral": bool(ephemeral)}
 
 
@@ -274,7 +277,9 @@ class LxdInstance(Backend):
     @property
     def client(self):
         if self._client is None:
-            self._client = lxd.LxdClient.from_params(self.params)
+            # long operations (an image download, a create under load) are waited for as long as the task allows
+            self._client = lxd.LxdClient.from_params(self.params,
+                                                     operation_timeout=max(self.params["wait_timeout"], 120))
         return self._client
 
     # ---- parse / read / plan -----------------------------------------------------------------------
@@ -379,7 +384,7 @@ class LxdInstance(Backend):
     def do_create(self, body, target):
         name = self.params["name"]
         try:
-            self.client.create(body, timeout=max(self.params["wait_timeout"], 120))
+            self.client.create(body)
             if target != "stopped":
                 self.client.set_state(name, "start")
                 if target == "frozen":
@@ -389,6 +394,12 @@ class LxdInstance(Backend):
 
     def undo_create(self, body, target):
         name = self.params["name"]
+        # A create that timed out goes on on the daemon, and a busy instance cannot be deleted: wait for it first.
+        try:
+            self.client.wait_idle(name)
+        except lxd.OperationTimeout as exc:
+            raise lxd.LxdError("instance %s is left on the server, still being created (%s); a re-run waits for "
+                               "the operation, or delete the instance once it is done" % (name, exc))
         if self.client.instance(name) is None:
             return False
         try:
@@ -466,7 +477,7 @@ class LxdInstance(Backend):
         try:
             code, out, err = self.client.execute(name, ["cloud-init", "status", "--wait", "--long"], timeout=timeout)
         except lxd.LxdError as exc:
-            if "still" in str(exc):
+            if isinstance(exc, lxd.OperationTimeout):
                 raise WaitTimeout("timed out waiting for cloud-init in %s" % name)
             raise
         return cloud_init_outcome(code, out, err)

@@ -174,11 +174,17 @@ class LabelStore:
         try:
             with open(self.path) as handle:
                 data = json.load(handle)
-        except (IOError, OSError):
+        except FileNotFoundError:
             return {"version": 1, "instances": {}}
+        except (IOError, OSError) as exc:
+            raise MultipassError("label_store: cannot read %s: %s" % (self.path, exc))
         except ValueError as exc:
-            raise MultipassError("label store %s is not valid JSON: %s" % (self.path, exc))
-        data.setdefault("instances", {})
+            raise MultipassError("label_store: %s is not valid JSON (%s); repair it or move it away (it holds only "
+                                 "labels and mount types, which the next run writes again)" % (self.path, exc))
+        if not isinstance(data, dict) or not isinstance(data.setdefault("instances", {}), dict) \
+                or not all(isinstance(entry, dict) for entry in data["instances"].values()):
+            raise MultipassError("label_store: %s is not a label store (%s); repair it or move it away"
+                                 % (self.path, 'want {"version": 1, "instances": {NAME: {...}}}'))
         return data
 
     def entry(self, name):

@@ -7,10 +7,10 @@ resources, mounts, labels) and the steps (`multipass` commands through Multipass
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from ansible_collections.workstation.vms.plugins.module_utils import common
+from ansible_collections.workstation.vms.plugins.module_utils.cloudinit import text_digest
 from ansible_collections.workstation.vms.plugins.module_utils.instance import Backend, Plan, Step
 from ansible_collections.workstation.vms.plugins.module_utils.multipass import (
     LabelStore, MultipassCli, MultipassError, module_runner, mount_maps, mounts_from_info, parse_human_size,
@@ -18,6 +18,8 @@ from ansible_collections.workstation.vms.plugins.module_utils.multipass import (
 
 STATES = ["present", "started", "stopped", "restarted", "suspended", "absent"]
 RESOURCES = ("cpus", "memory", "disk")
+MIN_MEMORY = 128 * 1024 ** 2    # what `multipass launch` itself accepts at least
+MIN_DISK = 512 * 1024 ** 2
 
 
 def argument_spec():
@@ -58,10 +60,6 @@ def mount_text(mount):
         mount["source"], mount["path"], mount["type"], ",".join(mount["uid_map"]), ",".join(mount["gid_map"]))
 
 
-def digest(text):
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 class MultipassInstance(Backend):
     """One Multipass instance: `info` (+ `get` of its resources, + its label store entry) read once per run."""
 
@@ -78,9 +76,9 @@ class MultipassInstance(Backend):
         return validate_name(name)
 
     def wanted(self, wanted):
-        for option in ("memory", "disk"):
-            if wanted[option] == 0:
-                raise common.InputError("%s: must be more than 0" % option)
+        # Multipass's own minimums; a VM larger than this host's RAM (Multipass runs here) never starts.
+        common.check_size(wanted["memory"], "memory", MIN_MEMORY, common.host_memory(), "the RAM of this host")
+        common.check_size(wanted["disk"], "disk", MIN_DISK)
         if wanted["mounts"] is not None:
             mounts = []
             for index, mount in enumerate(wanted["mounts"]):
@@ -98,13 +96,15 @@ class MultipassInstance(Backend):
 
     def read(self):
         name = self.params["name"]
+        # The label store first: a store that cannot be read must stop the run before a launch, not after it.
+        entry = self.cli.store.entry(name)
         info = self.cli.info(name)
         if info is None:
             return None
         resources = None
         if self.params["state"] != "absent" and info.get("state") != "Deleted":
             resources = self.cli.resources(name)
-        return dict(info=info, resources=resources, entry=self.cli.store.entry(name))
+        return dict(info=info, resources=resources, entry=entry)
 
     def managed(self, current):
         """The settings the diff shows."""
@@ -151,7 +151,7 @@ class MultipassInstance(Backend):
             if path:
                 os.unlink(path)
         if user_data:
-            self.cli.store.update(name, cloud_init_digest=digest(user_data))
+            self.cli.store.update(name, cloud_init_digest=text_digest(user_data))
 
     def undo_launch(self, **_launch):
         name = self.params["name"]
@@ -254,7 +254,7 @@ class Planner:
             have_mounts = mounts_from_info(info, entry.get("mount_types"))
             status, restarted = self.resources(status, before, after)
             stored = entry.get("cloud_init_digest")
-            if wanted["user_data"] and stored and stored != digest(wanted["user_data"]):
+            if wanted["user_data"] and stored and stored != text_digest(wanted["user_data"]):
                 self.warnings.append("cloud_init differs from the user-data %s was created with; it takes "
                                      "effect only on a new instance" % self.name)
         self.mounts(have_mounts, after)

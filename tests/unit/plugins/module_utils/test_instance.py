@@ -153,6 +153,17 @@ def test_failure_undoes_what_this_run_created():
     assert out.result["actions"] == ["create", "start"] and out.result["rc"] == 7 and out.result["changed"]
 
 
+def test_undo_that_fails_says_what_is_left():
+    backend = DictBackend(FakeModule(), fail_on="start")
+
+    def undo_create(cpus):
+        raise DictError("instance box is still being created")
+    backend.undo_create = undo_create
+    out = run(backend)
+    assert out.failed and "deleted again" not in out.result["msg"]
+    assert "start refused (NOT cleaned up: create: instance box is still being created)" in out.result["msg"]
+
+
 def test_failure_on_existing_instance_undoes_nothing():
     backend = DictBackend(FakeModule(), existing={"state": "stopped", "cpus": 1}, fail_on="start")
     out = run(backend)
@@ -168,6 +179,9 @@ def test_bad_input_fails_before_anything_is_read():
 @pytest.mark.parametrize("option, value, words", [
     ("memory", "lots", "memory: "), ("cpus", 0, "cpus: "), ("labels", {"bad key": 1}, "labels: "),
     ("mounts", [{"source": "relative", "path": "/x"}], "mounts[0].source"), ("wait_timeout", -1, "wait_timeout"),
+    ("wait_timeout", 0, "wait_timeout: must be 1 or more"), ("memory", "999999T", "memory: 999999TiB is more than 16TiB"),
+    ("disk", "999999T", "disk: 999999TiB is more than 1024TiB"), ("disk", "0", "disk: 0B is too small"),
+    ("memory", "0", "memory: 0B is too small"),
 ])
 def test_common_options_are_validated_here(option, value, words):
     out = run(DictBackend(FakeModule(**{option: value})))
@@ -206,9 +220,12 @@ def test_ssh_wait_uses_the_backend_target(monkeypatch):
 
 
 def test_wait_timeout_says_what_was_awaited(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr("ansible_collections.workstation.vms.plugins.module_utils.waiting.time.monotonic",
+                        lambda: clock[0])
     monkeypatch.setattr("ansible_collections.workstation.vms.plugins.module_utils.waiting.time.sleep",
-                        lambda seconds: None)
-    backend = DictBackend(FakeModule(wait_for="ipv4", wait_timeout=0), existing={"state": "running", "cpus": 1})
+                        lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    backend = DictBackend(FakeModule(wait_for="ipv4", wait_timeout=1), existing={"state": "running", "cpus": 1})
     backend.ipv4 = lambda: ([], "no lease yet")
     out = run(backend)
     assert out.failed and "IPv4 address of box" in out.result["msg"] and "no lease yet" in out.result["msg"]

@@ -53,11 +53,34 @@ def test_fetch_image_once_and_verified(tmp_path):
 
 def test_fetch_image_bad_checksum_leaves_nothing(tmp_path):
     checksum = ("sha256", "0" * 64)
-    with pytest.raises(LibvirtError, match="checksum mismatch"):
+    with pytest.raises(LibvirtError, match="checksum: the download of http://x/img.qcow2 has sha256:"):
         img.fetch_image("http://x/img.qcow2", checksum, str(tmp_path), lambda url: _Stream(b"data"))
-    dest = img.cache_path(str(tmp_path), "http://x/img.qcow2", checksum)
-    assert not os.path.exists(dest)
-    assert [f for f in os.listdir(os.path.dirname(dest)) if not f.endswith(".lock")] == []
+    assert os.listdir(str(tmp_path)) == []   # no key directory, no lock file, no partial download
+
+
+def test_fetch_image_truncated_cache_entry_is_downloaded_again(tmp_path):
+    data = b"image-bytes" * 1000
+    checksum = ("sha256", hashlib.sha256(data).hexdigest())
+    path, _ = img.fetch_image("http://x/img.qcow2", checksum, str(tmp_path), lambda url: _Stream(data))
+    with open(path, "r+b") as handle:
+        handle.truncate(100)
+    assert not img.cached(path, checksum)
+    path2, downloaded = img.fetch_image("http://x/img.qcow2", checksum, str(tmp_path), lambda url: _Stream(data))
+    assert downloaded and path2 == path and open(path, "rb").read() == data and img.cached(path, checksum)
+
+
+def test_fetch_image_entry_without_record_is_verified_not_downloaded(tmp_path):
+    data = b"old-cache" * 100
+    checksum = ("sha256", hashlib.sha256(data).hexdigest())
+    dest = img.cache_path(str(tmp_path), "http://x/i", checksum)
+    os.makedirs(os.path.dirname(dest))
+    open(dest, "wb").write(data)
+    assert not img.cached(dest, checksum)
+
+    def no_download(url):
+        raise AssertionError("downloaded again")
+    assert img.fetch_image("http://x/i", checksum, str(tmp_path), no_download) == (dest, False)
+    assert img.cached(dest, checksum)
 
 
 def test_fetch_image_interrupted_download_is_not_used(tmp_path):
@@ -67,7 +90,7 @@ def test_fetch_image_interrupted_download_is_not_used(tmp_path):
     checksum = ("sha256", "0" * 64)
     with pytest.raises(OSError):
         img.fetch_image("http://x/i", checksum, str(tmp_path), lambda url: Broken())
-    assert not os.path.exists(img.cache_path(str(tmp_path), "http://x/i", checksum))
+    assert os.listdir(str(tmp_path)) == []
 
 
 def test_remove_vm_files_only_ours(tmp_path):

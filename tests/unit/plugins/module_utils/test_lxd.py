@@ -277,3 +277,71 @@ def test_wait_operation_rides_over_incus_wait_timeouts(monkeypatch):
     answers[:] = [lxd.LxdError("GET /1.0/operations/op1/wait: not found", 404)]
     with pytest.raises(lxd.LxdError, match="not found"):
         Slow().wait_operation("op1", timeout=60)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: lxd.port_devices([{"host": 8080, "guest": 80, "bogus": 1}]), "ports[0]: unknown key 'bogus'"),
+    (lambda: lxd.image_source({"alias": "a", "fingerprnt": "x"}), "image: unknown key 'fingerprnt'"),
+    (lambda: lxd.image_source("mine:a", {"mine": {"server": "https://x", "proto": "lxd"}}),
+     "remotes.mine: unknown key 'proto'"),
+])
+def test_unknown_keys_of_free_form_options_are_refused(call, words):
+    with pytest.raises(InputError) as err:
+        call()
+    assert str(err.value).startswith(words)
+
+
+@pytest.mark.parametrize("option", ["client_cert", "client_key", "server_cert"])
+def test_missing_certificate_files_are_named(tmp_path, option):
+    cert = tmp_path / "client.crt"
+    cert.write_text(PEM)
+    kwargs = dict(url="https://127.0.0.1:8443", client_cert=str(cert), client_key=str(cert))
+    kwargs[option] = str(tmp_path / "nope.pem")
+    with pytest.raises(InputError, match=r"^%s: file '.*nope.pem' does not exist" % option):
+        lxd.LxdClient(**kwargs)
+
+
+def test_unloadable_client_certificate_and_pinned_certificate_are_named(tmp_path):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    with pytest.raises(InputError, match="^client_cert, client_key: cannot load the client certificate"):
+        lxd.LxdClient(url="https://127.0.0.1:8443", client_cert=str(junk), client_key=str(junk)).instances()
+    with pytest.raises(InputError, match="^server_cert: cannot read a PEM certificate"):
+        lxd.LxdClient(url="https://127.0.0.1:8443", server_cert=str(junk))._pinned_fingerprint()
+
+
+def test_url_with_nothing_listening_names_the_url():
+    import socket
+    with socket.socket() as sock:   # a port that was just free: nothing listens on it
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(lxd.LxdError, match=r"^url: cannot reach https://127.0.0.1:%d: .*check the url" % port):
+        lxd.LxdClient(url="https://127.0.0.1:%d" % port, verify=False).instances()
+
+
+def test_busy_instance_is_waited_for_then_the_write_is_retried(monkeypatch):
+    monkeypatch.setattr(lxd, "find_socket", lambda socket=None: "/nonexistent.socket")
+    client = lxd.LxdClient()
+    writes, waited = [], []
+    running = {"running": [
+        {"id": "op1", "resources": {"instances": ["/1.0/instances/box?project=default"]}},
+        {"id": "op2", "resources": {"instances": ["/1.0/instances/other"]}}]}
+
+    def fake_get(path, params=None, raw=False):
+        if path == "/operations":
+            return {"metadata": running}
+        assert path == "/operations/op1/wait"
+        waited.append(path)
+        return {"metadata": {"status_code": 200, "status": "Success"}}
+
+    def fake_write(method, path, body=None, params=None, **kwargs):
+        writes.append(path)
+        if len(writes) == 1:
+            raise lxd.LxdError("PUT %s: Instance is busy running a create operation" % path, 400)
+        return {}
+    monkeypatch.setattr(client, "_get", fake_get)
+    monkeypatch.setattr(client, "_write", fake_write)
+    client.update("box", {})
+    assert writes == ["/instances/box", "/instances/box"] and waited == ["/operations/op1/wait"]
+    assert lxd.busy_instance("PUT", "/instances/box/state", lxd.LxdError("busy")) == "box"
+    assert lxd.busy_instance("PUT", "/instances/box", lxd.LxdError("not found")) is None

@@ -99,7 +99,7 @@ def lxd_unquote(text):
 def run(monkeypatch, capsys, args, check_mode=False, diff=False, **fake):
     client = {}
 
-    def factory(params):
+    def factory(params, **_overrides):
         client["c"] = FakeLxd(**dict(fake, **{k: params[k] for k in ("project", "target")}))
         return client["c"]
     monkeypatch.setattr(lxd.LxdClient, "from_params", staticmethod(factory))

@@ -89,7 +89,10 @@ def info(name):
 @pytest.mark.parametrize("args, words", [
     (dict(name="1bad"), "name: '1bad' is not a valid Multipass instance name"),
     (dict(name="mpi-a", memory="1CiG"), "memory: '1CiG' is not a size"),
-    (dict(name="mpi-a", disk="0"), "disk: must be more than 0"),
+    (dict(name="mpi-a", disk="0"), "disk: 0B is too small"),
+    (dict(name="mpi-a", disk="100M"), "disk: 100MiB is too small; give at least 512MiB"),
+    (dict(name="mpi-a", memory="999999T"), "memory: 999999TiB is more than 16TiB"),
+    (dict(name="mpi-a", memory="100000G"), "is more than"),
     (dict(name="mpi-a", cpus=0), "cpus: must be 1 or more"),
     (dict(name="mpi-a", mounts=[dict(source="/nonexistent-mpi", path="/x")]), "mounts[0].source"),
     (dict(name="mpi-a", mounts=[dict(source="/tmp", path="/x", readonly=True)]), "mounts[0].readonly"),
@@ -201,7 +204,8 @@ def test_daemon_unreachable_and_cli_errors(env, monkeypatch):
     assert result["failed"] and result["rc"] == 3 and "daemon is not reachable" in result["msg"]
     multipassd_fake.start()
     result = run_module(env, name="mpi-u6", memory="100M")
-    assert result["failed"] and result["rc"] == 2 and "Invalid memory size value supplied: 100M." in result["msg"]
+    assert result["failed"] and "memory: 100MiB is too small; give at least 128MiB" in result["msg"]
+    assert result["actions"] == [] and info("mpi-u6") is None
     result = run_module(env, name="mpi-u6", image="nosuch")
     assert result["failed"] and 'Unable to find an image matching "nosuch"' in result["msg"]
     monkeypatch.setattr(backend, "module_runner", real_runner)
@@ -241,3 +245,11 @@ def test_cloud_init_status_words(env, monkeypatch):
     assert cli.cloud_init_status("x") == ("disabled", "status: disabled")
     cli.run = lambda args, data=None: (1, "", "instance not running")
     assert cli.cloud_init_status("x") == ("error", "instance not running")
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"instances": {"mpi-u9": "x"}}'])
+def test_bad_label_store_is_refused_before_launch(env, content):
+    (env / "labels.json").write_text(content)
+    result = run_module(env, name="mpi-u9", labels={"role": "db"})
+    assert result["failed"] and result["msg"].startswith("label_store: ") and "repair it or move it away" in result["msg"]
+    assert result["actions"] == [] and info("mpi-u9") is None

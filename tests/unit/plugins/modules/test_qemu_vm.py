@@ -73,6 +73,10 @@ class FakeClient:
     def network_exists(net):
         return net["source"] == "default"
 
+    @staticmethod
+    def host_memory():
+        return 8 * 1024 ** 3
+
     def define(self, xml_text):
         self._do("define")
         name = ET.fromstring(xml_text).find("name").text
@@ -261,3 +265,39 @@ def test_bad_input_fails_before_libvirt(args, needle, monkeypatch, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["failed"] and needle in result["msg"]
     assert result.get("actions", []) == []
+
+
+@pytest.mark.parametrize("args, needle", [
+    ({"memory": "16G"}, "memory: 16GiB is more than 8GiB (the RAM of the libvirt host)"),
+    ({"memory": "999999T"}, "memory: 999999TiB is more than 16TiB"),
+    ({"disk": "0"}, "disk: 0B is too small"),
+    ({"disk": "2000T"}, "disk: 2000TiB is more than 1024TiB"),
+    ({"network": "bridge:nosuchbr0"}, "network: host bridge 'nosuchbr0' does not exist (no /sys/class/net/nosuchbr0/"),
+    ({"network": "nosuchnet"}, "network: libvirt network 'nosuchnet' does not exist"),
+    ({"network": "user", "port_forwards": [{"host_port": 2222, "guest_port": 22, "bogus": 1}]}, "bogus"),
+    ({"wait_timeout": 0}, "wait_timeout: must be 1 or more"),
+])
+def test_what_the_host_cannot_give_is_refused_before_anything_is_made(run, tmp_path, args, needle):
+    result = run(**args)
+    assert result["failed"] and needle in result["msg"] and result.get("actions", []) == []
+    assert FakeClient.calls == [] and FakeClient.domains == {} and not (tmp_path / "pool").exists()
+
+
+def test_a_truncated_cached_image_is_downloaded_again(run, tmp_path):
+    data = b"QFI\xfb" + b"\0" * 20 + (1024 ** 3).to_bytes(8, "big") + b"\0" * 4096
+    checksum = ("sha256", __import__("hashlib").sha256(data).hexdigest())
+    cache, url = tmp_path / "cache", "http://images.example/base.qcow2"
+    backend.images.fetch_image(url, checksum, str(cache), lambda _url: __import__("io").BytesIO(data))
+    args = dict(image=url, checksum="sha256:" + checksum[1], cache_dir=str(cache))
+    assert run(check_mode=True, **args)["actions"][0] == "create overlay"
+    with open(backend.images.cache_path(str(cache), url, checksum), "r+b") as handle:
+        handle.truncate(32)
+    assert run(check_mode=True, **args)["actions"][0] == "download image"
+
+
+def test_bridge_check_on_a_local_connection_only():
+    client = backend.LibvirtClient.__new__(backend.LibvirtClient)
+    client.uri = "qemu:///system"
+    assert not client.network_exists({"mode": "bridge", "source": "nosuchbr0"})
+    client.uri = "qemu+ssh://root@elsewhere/system"
+    assert client.network_exists({"mode": "bridge", "source": "nosuchbr0"})
