@@ -30,8 +30,13 @@ def fixture(name):
 class FakeLxd(lxd.LxdClient):
     """LxdClient whose two transport calls answer from recorded data and record the writes."""
 
-    def __init__(self, instances=None, states=None, fail=None, exec_result=(0, "status: done\n", ""), **kwargs):
+    def __init__(self, instances=None, states=None, fail=None, exec_result=(0, "status: done\n", ""),
+                 slow_create=None, **kwargs):
         kwargs.pop("trust_token", None)
+        # slow_create: the create's wait times out while the daemon goes on; "done" (it ends at the next wait)
+        # or "running" (it never ends)
+        self.slow_create = slow_create
+        self.running_ops = {}
         super().__init__(socket="/nonexistent.socket", **kwargs)
         self.instances_by_name = {i["name"]: i for i in (instances or [])}
         self.states = list(states or [])       # successive answers of GET .../state
@@ -64,6 +69,14 @@ class FakeLxd(lxd.LxdClient):
             raise lxd.LxdError("GET %s: not found" % path, 404)
         if parts[0] == "profiles":
             return {"metadata": {"devices": {"root": {"type": "disk", "path": "/", "pool": "default"}}}}
+        if parts == ["operations"]:
+            return {"metadata": {"running": [{"id": op, "resources": {"instances": ["/1.0/instances/" + name]}}
+                                             for op, name in self.running_ops.items()]}}
+        if parts[0] == "operations" and parts[1] in self.running_ops:
+            if self.slow_create == "running":
+                return {"metadata": {"status_code": 103, "status": "Running", "description": "Creating instance"}}
+            del self.running_ops[parts[1]]
+            return {"metadata": {"status_code": 200, "status": "Success"}}
         if parts[0] == "operations":
             code, out, dummy = self.exec_result
             return {"metadata": {"status_code": 200, "status": "Success", "metadata": {
@@ -80,6 +93,11 @@ class FakeLxd(lxd.LxdClient):
         if method == "POST" and path == "/instances":
             self.instances_by_name[body["name"]] = {"name": body["name"], "type": body["type"], "status": "Stopped",
                                                     "config": body["config"], "devices": body["devices"]}
+            if self.slow_create:
+                self.running_ops["create1"] = body["name"]
+                raise lxd.OperationTimeout("Creating instance: still Running after 120s")
+        if self.running_ops and method in ("PUT", "DELETE"):
+            raise lxd.LxdError("Instance is busy running a create operation", 400)
         if method == "DELETE" and path.startswith("/instances/"):
             self.instances_by_name.pop(lxd_unquote(path.split("/")[2]), None)
         if path.endswith("/exec"):
@@ -381,3 +399,25 @@ def test_cloud_init_outcomes():
     assert backend.cloud_init_outcome(1, "status: error\n", "")[0] == "error"
     assert backend.cloud_init_outcome(127, "", "cloud-init: not found")[0] == "missing"
     assert backend.cloud_init_outcome(0, "status: disabled\n", "")[0] == "disabled"
+
+
+def test_create_that_timed_out_is_waited_for_then_deleted(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-c1", "image": "debian/12"}, slow_create="done")
+    assert result["failed"] and "still Running after 120s" in result["msg"]
+    assert "deleted again: create" in result["msg"] and "lxdi-c1" not in client.instances_by_name
+
+
+def test_create_still_running_says_what_is_left(monkeypatch, capsys):
+    clock = [0.0]
+    monkeypatch.setattr(lxd.time, "monotonic", lambda: clock.__setitem__(0, clock[0] + 50) or clock[0])
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-c1", "image": "debian/12"}, slow_create="running")
+    assert result["failed"] and "deleted again" not in result["msg"]
+    assert "NOT cleaned up: create: instance lxdi-c1 is left on the server, still being created" in result["msg"]
+    assert "a re-run waits for the operation" in result["msg"] and "lxdi-c1" in client.instances_by_name
+
+
+def test_user_data_is_a_digest_in_the_diff(monkeypatch, capsys):
+    result, _client = run(monkeypatch, capsys, {"name": "lxdi-c1", "image": "debian/12", "state": "stopped",
+                                                "cloud_init": {"runcmd": [["echo", "TOPSECRET"]]}}, diff=True)
+    shown = result["diff"]["after"]["config"]["cloud-init.user-data"]
+    assert shown.startswith("sha256:") and "TOPSECRET" not in json.dumps(result)
