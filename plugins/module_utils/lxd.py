@@ -219,8 +219,8 @@ class LxdClient:
                 conn.close()
                 self._conn = None
                 if attempt == 2:
-                    raise LxdError("%s: cannot reach %s: %s" % ("url" if self.url else "socket",
-                                                                 self.url or self.socket, exc))
+                    option = "url" if self.url else "socket"
+                    raise LxdError("%s: cannot reach %s: %s" % (option, self.url or self.socket, exc))
         self.calls += 1
         if raw and response.status == 200:
             return body.decode("utf-8", "replace")
@@ -331,8 +331,8 @@ class LxdClient:
 
     def instance_operations(self, name):
         """Ids of the operations running on instance `name` (a create, start or delete of another run)."""
-        ours = set("/1.0/%s/%s" % (kind, quote(name, safe="")) for kind in ("instances", "containers",
-                                                                              "virtual-machines"))
+        kinds = ("instances", "containers", "virtual-machines")
+        ours = set("/1.0/%s/%s" % (kind, quote(name, safe="")) for kind in kinds)
         running = (self.request("GET", "/operations", {"recursion": 1})["metadata"] or {}).get("running") or []
         return [op["id"] for op in running
                 if any(url.split("?")[0] in ours for urls in (op.get("resources") or {}).values() for url in urls or [])]
@@ -420,6 +420,13 @@ class LxdClient:
     def guests(self, all_projects=False):
         """Every instance as the common `instance` shape, from one request (for the inventory plugin)."""
         return [instance_summary(inst) for inst in self.instances(all_projects)]
+
+    def check_project(self):
+        """Raise InputError naming `project` when it is not on the server (the daemon answers a request in an
+        unknown project as if only the object asked for were missing)."""
+        if self.project and self.get_or_none("/projects/%s" % quote(self.project, safe="")) is None:
+            raise InputError("project: no project '%s' on the server; create it (lxc project create %s) or fix "
+                             "the name" % (self.project, self.project))
 
     def image_alias(self, alias):
         return self.get_or_none("/images/aliases/%s" % quote(alias, safe=""))
@@ -611,6 +618,7 @@ def resolve_local_image(client, source, itype):
     if "alias" in source:
         alias = client.image_alias(source["alias"])
         if alias is None:
+            client.check_project()
             raise InputError("image: no local image alias '%s' on the server (for a remote image write "
                              "'remote:alias', e.g. images:debian/12)" % source["alias"])
         kind = alias.get("type") or "container"

@@ -101,6 +101,7 @@ def lxd_cases(daemon, name, workdir):
         (dict(base, ports=[{"host": 18080, "guest": 80, "bogus": 1}]), "ports[0]: unknown key 'bogus'"),
         (dict(base, mounts=[{"source": workdir, "path": "/x", "bogus": 1}]), "bogus"),
         (dict(base, image={"alias": IMAGE, "fingerprnt": "x"}), "image: unknown key 'fingerprnt'"),
+        (dict(base, project="nosuch-" + RUN), "project: no project 'nosuch-%s' on the server" % RUN),
     ]
     tasks = [({"workstation.vms.lxd_instance": args}, words) for args, words in cases]
     if daemon == "lxd":   # the HTTPS cases: one daemon is enough (the client is the same)

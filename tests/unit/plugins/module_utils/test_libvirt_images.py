@@ -61,7 +61,7 @@ def test_fetch_image_bad_checksum_leaves_nothing(tmp_path):
 def test_fetch_image_truncated_cache_entry_is_downloaded_again(tmp_path):
     data = b"image-bytes" * 1000
     checksum = ("sha256", hashlib.sha256(data).hexdigest())
-    path, _ = img.fetch_image("http://x/img.qcow2", checksum, str(tmp_path), lambda url: _Stream(data))
+    path = img.fetch_image("http://x/img.qcow2", checksum, str(tmp_path), lambda url: _Stream(data))[0]
     with open(path, "r+b") as handle:
         handle.truncate(100)
     assert not img.cached(path, checksum)

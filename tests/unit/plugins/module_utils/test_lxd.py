@@ -345,3 +345,17 @@ def test_busy_instance_is_waited_for_then_the_write_is_retried(monkeypatch):
     assert writes == ["/instances/box", "/instances/box"] and waited == ["/operations/op1/wait"]
     assert lxd.busy_instance("PUT", "/instances/box/state", lxd.LxdError("busy")) == "box"
     assert lxd.busy_instance("PUT", "/instances/box", lxd.LxdError("not found")) is None
+
+
+def test_unknown_project_is_named_not_the_image(monkeypatch):
+    monkeypatch.setattr(lxd, "find_socket", lambda socket=None: "/nonexistent.socket")
+    client = lxd.LxdClient(project="nosuch")
+    asked = []
+
+    def fake_get(path, params=None, raw=False):
+        asked.append(path)
+        raise lxd.LxdError("GET %s: not found" % path, 404)
+    monkeypatch.setattr(client, "_get", fake_get)
+    with pytest.raises(InputError, match="^project: no project 'nosuch' on the server"):
+        lxd.resolve_local_image(client, {"alias": "debian/12", "local": True}, "container")
+    assert asked == ["/images/aliases/debian%2F12", "/projects/nosuch"]

@@ -7,6 +7,8 @@ libvirt answers (the definition as given, the live XML as it was at the last sta
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import xml.etree.ElementTree as ET
 
@@ -285,9 +287,9 @@ def test_what_the_host_cannot_give_is_refused_before_anything_is_made(run, tmp_p
 
 def test_a_truncated_cached_image_is_downloaded_again(run, tmp_path):
     data = b"QFI\xfb" + b"\0" * 20 + (1024 ** 3).to_bytes(8, "big") + b"\0" * 4096
-    checksum = ("sha256", __import__("hashlib").sha256(data).hexdigest())
+    checksum = ("sha256", hashlib.sha256(data).hexdigest())
     cache, url = tmp_path / "cache", "http://images.example/base.qcow2"
-    backend.images.fetch_image(url, checksum, str(cache), lambda _url: __import__("io").BytesIO(data))
+    backend.images.fetch_image(url, checksum, str(cache), lambda _url: io.BytesIO(data))
     args = dict(image=url, checksum="sha256:" + checksum[1], cache_dir=str(cache))
     assert run(check_mode=True, **args)["actions"][0] == "create overlay"
     with open(backend.images.cache_path(str(cache), url, checksum), "r+b") as handle:
