@@ -197,7 +197,7 @@ def test_multipass_bad_input_creates_nothing(workdir, multipass):
     base = {"name": name, "executable": FAKE, "label_store": os.path.join(workdir, "labels.json")}
     cases = [
         (dict(base, memory="999999T"), "memory: 999999TiB is more than 16TiB"),
-        (dict(base, memory="100000G"), "(the RAM of this host)"),
+        (dict(base, memory="1000G"), "(the RAM of this host)"),
         (dict(base, memory="64M"), "memory: 64MiB is too small; give at least 128MiB"),
         (dict(base, disk="0"), "disk: 0B is too small"),
         (dict(base, disk="999999T"), "disk: 999999TiB is more than 1024TiB"),

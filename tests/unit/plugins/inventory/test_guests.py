@@ -210,6 +210,7 @@ def test_cache_second_listing_makes_no_call(tmp_path, calls):
     ("filters: {backend: docker}", "filters.backend: 'docker'"),
     ("filters: {labels: [a]}", "filters.labels: expected a dict"),
     ("filters: {status: running}", "filters: unknown key(s) status"),
+    ("backends: {lxd: {}}\nfilterz: {}", "unknown option 'filterz' (options of workstation.vms.guests: backends, "),
 ])
 def test_bad_config_names_the_option(tmp_path, calls, config, message):
     with pytest.raises(AnsibleParserError, match=message.replace("(", r"\(").replace(")", r"\)")):
