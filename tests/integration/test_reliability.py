@@ -224,6 +224,10 @@ def test_multipass_user_data_never_in_the_output_at_vvv(workdir, multipass):
             {"workstation.vms.multipass_instance": dict(task, labels={"changed": "yes"})},
         ], verbosity=3, env=multipass)
         assert not results["0"].get("failed") and not results["1"].get("failed"), output
+        planted = os.path.join(multipass["MULTIPASS_FAKE_STATE"], "instances", name, "rootfs", "root", ".ssh",
+                               "id_planted")
+        with open(planted) as handle:   # it did reach the instance
+            assert marker in handle.read()
         assert_no_secret(output, marker)
         assert_no_secret(json.dumps(results), marker)
         assert oct(os.stat(task["label_store"]).st_mode & 0o777) == "0o600"
