@@ -252,3 +252,83 @@ def test_inventory_refuses_bad_config(workdir, config, words):
                  env=dict(os.environ, ANSIBLE_INVENTORY_UNPARSED_FAILED="true"))
     assert result.returncode != 0 and words in result.stdout, result.stdout
     assert "Traceback" not in result.stdout
+
+
+# ---- libvirt (qemu_vm): validation before anything is defined, and the image cache; nothing boots ---------------
+URI = "qemu:///system"
+
+
+@pytest.fixture(scope="module")
+def image_server(workdir):
+    """A 1 MiB raw "image" over HTTP (never booted: the VMs here are only defined, or refused)."""
+    import hashlib
+    import http.server
+    import threading
+    root = os.path.join(workdir, "www")
+    os.makedirs(root)
+    data = os.urandom(1024 * 1024)
+    with open(os.path.join(root, "tiny.img"), "wb") as handle:
+        handle.write(data)
+    handler = lambda *args: http.server.SimpleHTTPRequestHandler(*args, directory=root)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield dict(url="http://127.0.0.1:%d/tiny.img" % server.server_port, checksum="sha256:" + hashlib.sha256(data).hexdigest())
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def libvirt_conn():
+    libvirt = pytest.importorskip("libvirt")
+    try:
+        conn = libvirt.open(URI)
+    except libvirt.libvirtError as exc:
+        pytest.skip("libvirt is not running here: %s" % exc)
+    yield conn
+    conn.close()
+
+
+def defined(conn, name):
+    return name in [dom.name() for dom in conn.listAllDomains()]
+
+
+def test_qemu_vm_bad_input_defines_nothing(workdir, libvirt_conn, image_server):
+    name, pool = "%s-qvm" % RUN, os.path.join(workdir, "pool")
+    base = {"name": name, "image": image_server["url"], "checksum": image_server["checksum"], "state": "present",
+            "pool_dir": pool, "cache_dir": os.path.join(workdir, "cache-bad"), "accel": "tcg", "uri": URI}
+    cases = [
+        (dict(base, network="bridge:nobr%s" % RUN[3:]), "network: host bridge 'nobr%s' does not exist" % RUN[3:]),
+        (dict(base, network="nonet-" + RUN), "network: libvirt network 'nonet-%s' does not exist" % RUN),
+        (dict(base, memory="1000G"), "(the RAM of the libvirt host)"),
+        (dict(base, memory="999999T"), "memory: 999999TiB is more than 16TiB"),
+        (dict(base, disk="0"), "disk: 0B is too small"),
+        (dict(base, network="user", port_forwards=[{"host_port": 2222, "guest_port": 22, "bogus": 1}]), "bogus"),
+        (dict(base, wait_timeout=0), "wait_timeout: must be 1 or more"),
+    ]
+    results, _out = playbook(workdir, "qemu-bad", [{"workstation.vms.qemu_vm": args} for args, _words in cases])
+    check_cases(results, cases)
+    assert not defined(libvirt_conn, name) and not os.path.exists(pool)
+    assert not os.path.exists(base["cache_dir"])   # refused before the download
+
+
+def test_qemu_vm_truncated_cached_image_is_downloaded_again(workdir, libvirt_conn, image_server):
+    cache, pool = os.path.join(workdir, "cache"), os.path.join(workdir, "pool-cache")
+    task = {"image": image_server["url"], "checksum": image_server["checksum"], "state": "present",
+            "pool_dir": pool, "cache_dir": cache, "accel": "tcg", "uri": URI}
+    names = ["%s-qc1" % RUN, "%s-qc2" % RUN]
+    try:
+        first, _out = playbook(workdir, "qemu-cache1", [{"workstation.vms.qemu_vm": dict(task, name=names[0])}])
+        assert first["0"]["actions"][0] == "download image", first
+        cached = [os.path.join(d, f) for d, _dirs, files in os.walk(cache) for f in files if f == "tiny.img"]
+        assert len(cached) == 1
+        with open(cached[0], "r+b") as handle:
+            handle.truncate(4096)
+        second, _out = playbook(workdir, "qemu-cache2", [{"workstation.vms.qemu_vm": dict(task, name=names[1])}])
+        assert not second["0"].get("failed") and second["0"]["actions"][0] == "download image", second
+        assert os.path.getsize(cached[0]) == 1024 * 1024
+        leftovers = [f for _d, _dirs, files in os.walk(cache) for f in files if f.startswith(".") or f.endswith(".lock")]
+        assert leftovers == []
+    finally:
+        playbook(workdir, "qemu-cache-rm", [{"workstation.vms.qemu_vm": dict(task, name=n, state="absent")}
+                                            for n in names])
+    assert not any(defined(libvirt_conn, n) for n in names)
