@@ -5,11 +5,18 @@
 option, and the daemon holds no instance of that name afterwards. And no secret at -vvv --diff: a private key
 planted in user-data is in no line of a whole playbook run's output, on LXD (container) and the Multipass fake.
 
-All the bad-input cases of one daemon run as tasks of one play (one Ansible start per daemon); no case boots
-anything (containers only, and only for the secret runs)."""
+On libvirt, qemu_vm's checks before anything is defined (a missing bridge or network, more memory than the host
+has, an unknown suboption) and its image cache (a truncated cached image is downloaded again): VMs are only defined,
+never started.
+
+All the bad-input cases of one daemon run as tasks of one play (one Ansible start per daemon); nothing boots
+(containers are created stopped, for the secret runs only)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import http.server
 import json
 import os
 import shutil
@@ -17,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 
 import pytest
@@ -261,19 +269,17 @@ URI = "qemu:///system"
 @pytest.fixture(scope="module")
 def image_server(workdir):
     """A 1 MiB raw "image" over HTTP (never booted: the VMs here are only defined, or refused)."""
-    import hashlib
-    import http.server
-    import threading
     root = os.path.join(workdir, "www")
     os.makedirs(root)
     data = os.urandom(1024 * 1024)
     with open(os.path.join(root, "tiny.img"), "wb") as handle:
         handle.write(data)
-    handler = lambda *args: http.server.SimpleHTTPRequestHandler(*args, directory=root)  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(http.server.SimpleHTTPRequestHandler, directory=root))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield dict(url="http://127.0.0.1:%d/tiny.img" % server.server_port, checksum="sha256:" + hashlib.sha256(data).hexdigest())
+    yield dict(url="http://127.0.0.1:%d/tiny.img" % server.server_port,
+               checksum="sha256:" + hashlib.sha256(data).hexdigest())
     server.shutdown()
 
 
