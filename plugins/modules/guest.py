@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: guest
 short_description: One guest declaration for every backend (LXD, Incus, libvirt, Multipass)
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Converges one guest on the backend that O(backend) names, with the options every instance module shares at
     the top level and the backend's own options under O(options). Switching backend is changing one word.

@@ -17,7 +17,7 @@ description:
     changes LXD can apply live are applied live; the others are reported in RV(pending_restart) and applied
     with a restart only when O(restart_on_change=true).
   - A no-op run costs one API request and does not import pylxd (pylxd is imported for changes only).
-version_added: 1.0.0
+version_added: 0.1.0
 author: workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.instance

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: multipass_image_info
 short_description: List the images and blueprints Multipass can launch
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Returns what C(multipass find) offers, so that a playbook can choose the
     O(workstation.vms.multipass_instance#module:image) of an instance. For each image and blueprint, the name to

@@ -3,6 +3,9 @@
 # (converge, idempotence, check, verify, cleanup). MOLECULE_SCENARIOS="a b" limits the set; MOLECULE_LANE=vm runs
 # the scenarios that boot QEMU VMs, MOLECULE_LANE=other the rest (make test runs the two side by side).
 # fresh_host (the README's make site on a nested fresh machine) runs only when named: `make fresh-host`, its own lane.
+# The scenarios in MOLECULE_NEWEST_CORE (one on LXD, one on libvirt) run on the newest ansible-core on PyPI
+# (tests/env/newest_core.sh) instead of the project's own: the newest core gets molecule coverage without another
+# VM boot; every other scenario covers the project's core.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root/extensions" || exit 1
@@ -21,6 +24,7 @@ if [ -z "${MOLECULE_SCENARIOS:-}" ]; then
   done)
 fi
 scenarios=$MOLECULE_SCENARIOS
+newest_core=" ${MOLECULE_NEWEST_CORE-sample_role_lxd sample_role_libvirt} "
 failed=()
 for s in $scenarios; do
   [ -f "molecule/$s/molecule.yml" ] || continue
@@ -28,7 +32,9 @@ for s in $scenarios; do
   # Molecule remembers a scenario as prepared between runs; a test always starts from prepare.
   molecule reset -s "$s" >/dev/null 2>&1 || true
   # A scenario names its guests itself: two checkouts testing on one host take turns per scenario.
-  if flock "/tmp/wsvms-molecule-$s.lock" molecule test -s "$s"; then r=ok; else r=FAILED; failed+=("$s"); fi
-  echo "molecule: $s $r in $(( $(date +%s) - t0 ))s"
+  on=() core="the project's ansible-core"
+  [[ $newest_core == *" $s "* ]] && on=(bash "$root/tests/env/newest_core.sh") core="the newest ansible-core"
+  if flock "/tmp/wsvms-molecule-$s.lock" "${on[@]}" molecule test -s "$s"; then r=ok; else r=FAILED; failed+=("$s"); fi
+  echo "molecule: $s $r in $(( $(date +%s) - t0 ))s on $core"
 done
 if [ ${#failed[@]} -gt 0 ]; then echo "molecule: failed: ${failed[*]}"; exit 1; fi

@@ -34,6 +34,12 @@ EOF
   local apt=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$apt_dir/sources"
     -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache")
   echo "python.sh: building CPython 3.13 from Debian trixie's source package into $cache/3.13" >&2
+  # the headers of the modules found() needs (ssl, sqlite3; zlib and ctypes for ensurepip's pip) and of lzma/bz2,
+  # from the host's own Debian 12: a fresh machine has gcc and make (packages.sh) but none of these
+  local deps=(gcc make xz-utils libssl-dev zlib1g-dev libffi-dev libsqlite3-dev libbz2-dev liblzma-dev)
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "${deps[@]}" >&2 \
+    || { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${deps[@]}" >&2; }
   apt-get "${apt[@]}" update -q >&2
   (cd "$work" && rm -rf python3.13* && apt-get "${apt[@]}" source --download-only -q python3.13 >&2)
   local orig
