@@ -38,13 +38,25 @@ from ansible_collections.workstation.vms.plugins.module_utils.common import Inpu
 LABEL_PREFIX = "user.label."
 CLOUD_INIT_KEY = "cloud-init.user-data"
 DEFAULT_SOCKETS = ("/var/snap/lxd/common/lxd/unix.socket", "/var/lib/lxd/unix.socket", "/var/lib/incus/unix.socket")
-# Remotes every `lxc`/`incus` knows; the `remotes` option adds or overrides entries.
+# The image remotes each daemon's own CLI starts with (`lxc remote list` / `incus remote list` on a fresh
+# install), by the daemon GET /1.0 names in environment.server; the `remotes` option adds or overrides entries.
+# LXD 5.21+/6.x: canonical/lxd doc/reference/remote_image_servers.md (images: moved to images.lxd.canonical.com
+# when images.linuxcontainers.org stopped serving LXD in 2024). Incus 6.x: lxc/incus
+# internal/cliconfig/default.go (images: only, no ubuntu:).
+_UBUNTU = "https://cloud-images.ubuntu.com/"
 BUILTIN_REMOTES = {
-    "ubuntu": {"server": "https://cloud-images.ubuntu.com/releases", "protocol": "simplestreams"},
-    "ubuntu-daily": {"server": "https://cloud-images.ubuntu.com/daily", "protocol": "simplestreams"},
-    "ubuntu-minimal": {"server": "https://cloud-images.ubuntu.com/minimal/releases", "protocol": "simplestreams"},
-    "images": {"server": "https://images.linuxcontainers.org", "protocol": "simplestreams"},
+    "lxd": {
+        "images": "https://images.lxd.canonical.com",
+        "ubuntu": _UBUNTU + "releases",
+        "ubuntu-daily": _UBUNTU + "daily",
+        "ubuntu-minimal": _UBUNTU + "minimal/releases",
+        "ubuntu-minimal-daily": _UBUNTU + "minimal/daily",
+    },
+    "incus": {
+        "images": "https://images.linuxcontainers.org",
+    },
 }
+DAEMON_NAMES = {"lxd": "LXD", "incus": "Incus"}
 # Local config keys that belong to LXD itself: never compared, never reported, never removed.
 IGNORED_PREFIXES = ("volatile.", "image.")
 CONNECTION_OPTIONS = ("socket", "url", "client_cert", "client_key", "server_cert", "verify", "project", "target",
@@ -315,6 +327,11 @@ class LxdClient:
             self._info = self.request("GET", "")["metadata"]
         return self._info
 
+    def daemon(self):
+        """'lxd' or 'incus': which daemon answers (GET /1.0 environment.server)."""
+        server = ((self.info() or {}).get("environment") or {}).get("server")
+        return "incus" if server == "incus" else "lxd"
+
     def register(self):
         """Add our client certificate to the server's trust store with the one-time `trust_token`."""
         if not self.client_cert:
@@ -482,22 +499,25 @@ def instance_summary(inst):
         profiles=list(inst.get("profiles") or []), ephemeral=bool(inst.get("ephemeral")))
 
 
-def image_source(image, remotes=None):
+def builtin_remote(remote, daemon):
+    """The server of built-in remote `remote` on `daemon` ('lxd' or 'incus'), or None when it has none."""
+    server = BUILTIN_REMOTES.get(daemon, BUILTIN_REMOTES["lxd"]).get(remote)
+    return {"server": server, "protocol": "simplestreams"} if server else None
+
+
+def image_source(image, remotes=None, daemon=None):
     """The `source` of POST /1.0/instances for `image`; a local alias/fingerprint is marked `local: True`.
 
-    image: 'remote:alias', 'alias', 'fingerprint' or a dict (server, protocol, alias or fingerprint)."""
-    known = dict(BUILTIN_REMOTES)
-    for rname, remote in (remotes or {}).items():
-        known[rname] = remote if isinstance(remote, dict) else {"server": remote}
+    image: 'remote:alias', 'alias', 'fingerprint' or a dict (server, protocol, alias or fingerprint).
+    daemon: a function answering 'lxd' or 'incus', called only when `image` names a built-in remote."""
+    user = {rname: remote if isinstance(remote, dict) else {"server": remote} for rname, remote in (remotes or {}).items()}
     if isinstance(image, dict):
         spec = dict(image)
     elif isinstance(image, str) and image:
         remote, sep, alias = image.partition(":")
         if sep and remote not in ("local", "") and "/" not in remote:
-            if remote not in known:
-                raise InputError("image: unknown remote '%s' in '%s'; known remotes: %s (add yours with `remotes`)"
-                                 % (remote, image, ", ".join(sorted(known))))
-            spec = dict(known[remote], alias=alias)
+            spec = user.get(remote) or _builtin_spec(remote, image, user, daemon)
+            spec = dict(spec, alias=alias)
         else:
             spec = {"alias": alias if sep else image}
     else:
@@ -528,6 +548,22 @@ def image_source(image, remotes=None):
     else:
         source["alias"] = ref
     return source
+
+
+def _builtin_spec(remote, image, user, daemon):
+    if not any(remote in table for table in BUILTIN_REMOTES.values()):
+        known = sorted(set(user) | set().union(*BUILTIN_REMOTES.values()))
+        raise InputError("image: unknown remote '%s' in '%s'; known remotes: %s (add yours with `remotes`)"
+                         % (remote, image, ", ".join(known)))
+    kind = daemon() if daemon else "lxd"
+    spec = builtin_remote(remote, kind)
+    if spec is None:
+        name = DAEMON_NAMES.get(kind, kind)
+        raise InputError("image: remote '%s' in '%s' is not a built-in remote of %s (its %s remote list has %s); "
+                         "define it under `remotes` (name: server URL) or use another remote"
+                         % (remote, image, name, "incus" if kind == "incus" else "lxc",
+                            ", ".join(sorted(BUILTIN_REMOTES[kind]))))
+    return spec
 
 
 def resolve_local_image(client, source, itype):

@@ -299,7 +299,7 @@ class LxdInstance(Backend):
         itype = params["type"] or "container"
         if params["image"] is None:
             raise InputError("image: required to create instance '%s'" % name)
-        source = lxd.image_source(params["image"], params["remotes"])
+        source = lxd.image_source(params["image"], params["remotes"], self.client.daemon)
         if source.get("local"):
             source = lxd.resolve_local_image(self.client, source, itype)
         current = {"config": {}, "devices": {}}

@@ -42,7 +42,6 @@ def test_image_sources():
     assert lxd.image_source("ubuntu:24.04") == {
         "type": "image", "mode": "pull", "server": "https://cloud-images.ubuntu.com/releases",
         "protocol": "simplestreams", "alias": "24.04"}
-    assert lxd.image_source("images:debian/12")["server"] == "https://images.linuxcontainers.org"
     assert lxd.image_source("ubuntu-daily:noble")["server"] == "https://cloud-images.ubuntu.com/daily"
     assert lxd.image_source("debian/12") == {"type": "image", "alias": "debian/12", "local": True}
     assert lxd.image_source("local:debian/12") == {"type": "image", "alias": "debian/12", "local": True}
@@ -52,6 +51,49 @@ def test_image_sources():
     as_dict = lxd.image_source({"server": "https://img.corp:8443", "protocol": "lxd", "fingerprint": "abc"})
     assert as_dict == {"type": "image", "mode": "pull", "server": "https://img.corp:8443", "protocol": "lxd",
                        "fingerprint": "abc"}
+
+
+# The default remotes of each daemon's CLI: canonical/lxd doc/reference/remote_image_servers.md at 04d2731
+# (LXD 5.21/6.x; lxc/config/default.go of LXD 5.0, b9467b2, still had images.linuxcontainers.org) and
+# lxc/incus internal/cliconfig/default.go at 99613e4 (Incus 6.x: images only).
+def test_builtin_remotes_pinned_to_each_daemons_cli():
+    assert lxd.BUILTIN_REMOTES == {
+        "lxd": {"images": "https://images.lxd.canonical.com",
+                "ubuntu": "https://cloud-images.ubuntu.com/releases",
+                "ubuntu-daily": "https://cloud-images.ubuntu.com/daily",
+                "ubuntu-minimal": "https://cloud-images.ubuntu.com/minimal/releases",
+                "ubuntu-minimal-daily": "https://cloud-images.ubuntu.com/minimal/daily"},
+        "incus": {"images": "https://images.linuxcontainers.org"},
+    }
+
+
+@pytest.mark.parametrize("daemon, server", [("lxd", "https://images.lxd.canonical.com"),
+                                            ("incus", "https://images.linuxcontainers.org")])
+def test_images_remote_follows_the_daemon(daemon, server):
+    asked = []
+    source = lxd.image_source("images:debian/12", daemon=lambda: asked.append(1) or daemon)
+    assert source == {"type": "image", "mode": "pull", "server": server, "protocol": "simplestreams",
+                      "alias": "debian/12"}
+    assert asked == [1]
+
+
+def test_daemon_is_asked_only_for_builtin_remotes():
+    def never():
+        raise AssertionError("the daemon was asked")
+    lxd.image_source("debian/12", daemon=never)
+    lxd.image_source("corp:a", remotes={"corp": "https://c"}, daemon=never)
+    over = lxd.image_source("images:a", remotes={"images": {"server": "https://mirror", "certificate": "PEM"}},
+                            daemon=never)
+    assert over["server"] == "https://mirror" and over["certificate"] == "PEM"
+
+
+@pytest.mark.parametrize("remote", ["ubuntu", "ubuntu-daily", "ubuntu-minimal", "ubuntu-minimal-daily"])
+def test_remote_missing_on_incus_names_remote_and_daemon(remote):
+    with pytest.raises(InputError) as err:
+        lxd.image_source("%s:24.04" % remote, daemon=lambda: "incus")
+    message = str(err.value)
+    assert message.startswith("image: remote '%s' in '%s:24.04' is not a built-in remote of Incus" % (remote, remote))
+    assert "incus remote list has images" in message and "remotes" in message
 
 
 @pytest.mark.parametrize("image, why", [
@@ -154,6 +196,8 @@ def daemon(tmp_path):
                 status, body = 200, envelope([container])
             elif self.path.startswith("/1.0/instances/%s?" % container["name"]):
                 status, body = 200, envelope(container)
+            elif self.path.split("?")[0] == "/1.0":
+                status, body = 200, envelope({"environment": {"server": "incus", "server_name": "host1"}})
             else:
                 status, body = 404, envelope(None, 404)
             data = json.dumps(body).encode()
@@ -193,6 +237,13 @@ def test_instance_get_and_missing(daemon):
     assert client.instance("nope") is None
     assert "project=dev" in seen[0] and "recursion=1" in seen[0]
     assert client.calls == 2   # one kept-alive connection, two requests
+
+
+def test_daemon_kind_is_read_once(daemon):
+    path, seen = daemon
+    client = lxd.LxdClient(socket=path)
+    assert client.daemon() == "incus" and client.daemon() == "incus"
+    assert seen == ["/1.0"]
 
 
 def test_socket_detection(tmp_path, monkeypatch):
