@@ -76,35 +76,50 @@ def cache_path(cache_dir, url, checksum):
 def fetch_image(url, checksum, cache_dir, open_url):
     """Download `url` once into the cache and return its path. The data goes to a temporary file in the same
     directory and is renamed into place only after the checksum matched: a partial or corrupt download is
-    never used. A lock file serialises concurrent runs."""
+    never used. A lock file serialises concurrent runs; a failed download leaves nothing in the cache."""
     dest = cache_path(cache_dir, url, checksum)
     if os.path.exists(dest):
         return dest, False
-    os.makedirs(os.path.dirname(dest), mode=0o755, exist_ok=True)
-    with open(dest + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.exists(dest):
-            return dest, False
-        algo, want = checksum
-        digest = hashlib.new(algo)
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=os.path.dirname(dest))
-        try:
-            with os.fdopen(fd, "wb") as out:
+    key_dir = os.path.dirname(dest)
+    os.makedirs(key_dir, mode=0o755, exist_ok=True)
+    try:
+        with open(dest + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if os.path.exists(dest):
+                return dest, False
+            _download(url, checksum, dest, open_url)
+    except BaseException:
+        if not os.path.exists(dest) and os.path.exists(dest + ".lock"):
+            os.unlink(dest + ".lock")
+        if not os.listdir(key_dir):
+            os.rmdir(key_dir)
+        raise
+    return dest, True
+
+
+def _download(url, checksum, dest, open_url):
+    algo, want = checksum
+    digest = hashlib.new(algo)
+    fd, tmp = tempfile.mkstemp(prefix=".part-", dir=os.path.dirname(dest))
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
                 response = open_url(url)
                 for block in iter(lambda: response.read(1 << 20), b""):
                     digest.update(block)
                     out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
-            if digest.hexdigest() != want:
-                raise LibvirtError("image: checksum mismatch for %s: expected %s:%s, got %s:%s"
-                                   % (url, algo, want, algo, digest.hexdigest()))
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, dest)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return dest, True
+            except OSError as exc:   # urllib's URLError/HTTPError, a refused or cut connection
+                raise LibvirtError("image: downloading %s failed: %s" % (url, getattr(exc, "reason", exc)))
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != want:
+            raise LibvirtError("image: checksum mismatch for %s: expected %s:%s, got %s:%s (option checksum)"
+                               % (url, algo, want, algo, digest.hexdigest()))
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def create_overlay(backing, overlay, size, run=subprocess.run):
