@@ -23,6 +23,7 @@ registers the client certificate the first time the server answers "not trusted"
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import http.client
 import json
@@ -57,6 +58,9 @@ BUILTIN_REMOTES = {
     },
 }
 DAEMON_NAMES = {"lxd": "LXD", "incus": "Incus"}
+# Bridges and veth ends that software inside a guest makes (Docker, libvirt, LXD, CNI, flannel): never the
+# guest's address unless preferred_nics names them.
+GUEST_BRIDGES = ("docker*", "br-*", "virbr*", "lxdbr*", "cni*", "flannel*", "veth*")
 # Local config keys that belong to LXD itself: never compared, never reported, never removed.
 IGNORED_PREFIXES = ("volatile.", "image.")
 CONNECTION_OPTIONS = ("socket", "url", "client_cert", "client_key", "server_cert", "verify", "project", "target",
@@ -370,9 +374,9 @@ class LxdClient:
             params["all-projects"] = "true"
         return self.request("GET", "/instances", params=params)["metadata"] or []
 
-    def guests(self, all_projects=False):
+    def guests(self, all_projects=False, prefer=None):
         """Every instance as the common `instance` shape, from one request (for the inventory plugin)."""
-        return [instance_summary(inst) for inst in self.instances(all_projects)]
+        return [instance_summary(inst, prefer) for inst in self.instances(all_projects)]
 
     def image_alias(self, alias):
         return self.get_or_none("/images/aliases/%s" % quote(alias, safe=""))
@@ -453,16 +457,30 @@ def decode_labels(config):
     return {k[len(LABEL_PREFIX):]: v for k, v in (config or {}).items() if k.startswith(LABEL_PREFIX)}
 
 
-def addresses(state, family="inet", nic=None):
-    """Global addresses of `family` from an instance state, of every NIC but lo (or of the NIC `nic`)."""
-    result = []
-    for ifname, net in sorted(((state or {}).get("network") or {}).items()):
-        if ifname == "lo" or (nic and ifname != nic):
-            continue
-        for addr in net.get("addresses") or []:
-            if addr.get("family") == family and addr.get("scope") == "global":
-                result.append(addr["address"])
-    return result
+def addresses(state, family="inet", nic=None, prefer=None):
+    """Global addresses of `family` from an instance state: of the NIC `nic` only, or of every NIC by one rule
+    (docs/lxd_instance.md, Addresses). First the NICs LXD made for the instance's own devices (their state names a
+    host-side `host_name`, e.g. eth0 on lxdbr0), then NICs matching the `prefer` globs in their order, then the
+    others by name; never lo, and never a bridge made inside the guest (docker0, br-*, ...) unless `prefer`
+    names it."""
+    nets = (state or {}).get("network") or {}
+    prefer = list(prefer or [])
+
+    def rank(ifname):
+        if nets[ifname].get("host_name"):
+            return (0, 0, ifname)
+        hits = [index for index, glob in enumerate(prefer) if fnmatch.fnmatchcase(ifname, glob)]
+        if hits:
+            return (1, hits[0], ifname)
+        if any(fnmatch.fnmatchcase(ifname, glob) for glob in GUEST_BRIDGES):
+            return None
+        return (2, 0, ifname)
+    if nic:
+        chosen = [nic] if nic in nets else []
+    else:
+        chosen = sorted((ifname for ifname in nets if ifname != "lo" and rank(ifname)), key=rank)
+    return [addr["address"] for ifname in chosen for addr in nets[ifname].get("addresses") or []
+            if addr.get("family") == family and addr.get("scope") == "global"]
 
 
 def _int_or_none(value):
@@ -479,8 +497,9 @@ def _size_or_none(value):
         return None
 
 
-def instance_summary(inst):
-    """The common `instance` shape of an LXD instance (as GET /1.0/instances/<name>?recursion=1 returns it)."""
+def instance_summary(inst, prefer=None):
+    """The common `instance` shape of an LXD instance (as GET /1.0/instances/<name>?recursion=1 returns it);
+    `prefer`: NIC name globs whose addresses come next after those of the instance's own NICs."""
     config = inst.get("expanded_config") or inst.get("config") or {}
     devices = inst.get("expanded_devices") or inst.get("devices") or {}
     state = inst.get("state") or {}
@@ -492,7 +511,7 @@ def instance_summary(inst):
     image = config.get("image.description") or config.get("volatile.base_image")
     return instance_result(
         inst["name"], "lxd", itype=inst.get("type", "container"), state=(inst.get("status") or "").lower(),
-        ipv4=addresses(state, "inet"), ipv6=addresses(state, "inet6"), image=image,
+        ipv4=addresses(state, "inet", prefer=prefer), ipv6=addresses(state, "inet6", prefer=prefer), image=image,
         cpus=_int_or_none(config.get("limits.cpu")), memory=_size_or_none(config.get("limits.memory")),
         disk=_size_or_none(root.get("size")), mounts=sorted(mounts, key=lambda m: m["path"]),
         labels=decode_labels(config), project=inst.get("project") or "default", location=inst.get("location"),

@@ -137,8 +137,17 @@ options:
   wait_nic:
     description:
       - Name of the guest network interface (as C(lxc list) shows it, for example V(eth0)) that O(wait_for=ipv4)
-        waits on. Any interface when not given.
+        waits on. When not given, the addresses of O(preferred_nics)' rule.
     type: str
+  preferred_nics:
+    description:
+      - The order of the addresses in RV(instance.ipv4) (the first is the one O(wait_for=ipv4) and V(ssh) use).
+      - First the NICs LXD made for the instance's own NIC devices (C(eth0) on its network), then the interfaces
+        matching these globs in the order given, then the others by name. Bridges and veth ends made inside the
+        guest (C(docker*), C(br-*), C(virbr*), C(lxdbr*), C(cni*), C(flannel*), C(veth*)) are left out unless a
+        glob here names them.
+    type: list
+    elements: str
 notes:
   - Works with LXD 5.0 and later and with Incus 6. Virtual machines need a host with KVM and vhost_vsock.
   - A create that fails (for example the first start) deletes the instance it made.

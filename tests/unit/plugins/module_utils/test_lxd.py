@@ -167,6 +167,32 @@ def test_addresses_of_one_nic():
     assert lxd.addresses(state, "inet6", nic="enp5s0") == ["fd42::50"]
 
 
+def _nic(host_name, *addresses):
+    return {"host_name": host_name, "addresses": [
+        {"family": "inet6" if ":" in a else "inet", "address": a, "scope": "global"} for a in addresses]}
+
+
+DOCKER_HOST = {"network": {
+    "docker0": _nic("", "172.17.0.1"), "br-5e1f": _nic("", "172.18.0.1"), "vethab12": _nic("", "169.254.9.9"),
+    "eth0": _nic("veth0a1b2c3d", "10.99.10.75", "fd42::75"), "lo": _nic("", "127.0.0.1"),
+    "wg0": _nic("", "10.8.0.2"), "ens7": _nic("", "192.168.5.7")}}
+
+
+def test_addresses_own_nic_first_never_guest_bridges():
+    # docker0 sorts before eth0 by name; the rule still puts the NIC LXD made (host_name set) first
+    assert lxd.addresses(DOCKER_HOST, "inet") == ["10.99.10.75", "192.168.5.7", "10.8.0.2"]
+    assert lxd.addresses(DOCKER_HOST, "inet6") == ["fd42::75"]
+    assert lxd.instance_summary({"name": "d", "state": DOCKER_HOST})["ipv4"][0] == "10.99.10.75"
+
+
+def test_addresses_preferred_globs_in_order():
+    assert lxd.addresses(DOCKER_HOST, "inet", prefer=["wg*", "en*"]) == ["10.99.10.75", "10.8.0.2", "192.168.5.7"]
+    # a bridge is used only when a glob names it, and after the own NIC
+    assert lxd.addresses(DOCKER_HOST, "inet", prefer=["docker*"])[:2] == ["10.99.10.75", "172.17.0.1"]
+    assert lxd.addresses(DOCKER_HOST, "inet", nic="docker0") == ["172.17.0.1"]
+    assert lxd.addresses(DOCKER_HOST, "inet", nic="nope") == []
+
+
 # ---- the client over a real unix socket ------------------------------------------------------------------
 class FakeDaemon(ThreadingMixIn, HTTPServer):
     address_family = socket.AF_UNIX
