@@ -10,28 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 
 import pylxd
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SERVER = os.path.join(ROOT, "tests", "env", "image_server.py")
 SOCKETS = {"lxd": "/var/lib/lxd/unix.socket", "incus": "/var/lib/incus/unix.socket"}
-MODULE = os.path.join(ROOT, "plugins", "modules", "lxd_instance.py")
 
 
 @pytest.fixture(scope="module")
-def streams():
-    proc = subprocess.run([sys.executable, SERVER, "start"], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    sys.path.insert(0, os.path.dirname(SERVER))
-    try:
-        import image_server  # pylint: disable=import-outside-toplevel
-    finally:
-        sys.path.pop(0)
+def streams(image_server):
     with open(image_server.path("server.pem"), encoding="utf-8") as handle:
         certificate = handle.read()
     with open(image_server.path("streams", "v1", "images.json"), encoding="utf-8") as handle:
@@ -47,22 +35,8 @@ def downloads(streams):
         return sum(1 for line in log if "rootfs.tar.gz HTTP" in line and '" 200 ' in line)
 
 
-def module(args, check_mode=False):
-    """One run of the module, as Ansible runs it (arguments from a JSON file), with its JSON result."""
-    path = "/tmp/wsvms-image-remotes-%s.json" % uuid.uuid4().hex[:8]
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode)}, handle)
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"))
-    try:
-        proc = subprocess.run([sys.executable, MODULE, path], capture_output=True, text=True, env=env, check=False,
-                              timeout=300)
-    finally:
-        os.unlink(path)
-    return json.loads(proc.stdout)
-
-
 @pytest.fixture(params=sorted(SOCKETS))
-def daemon(request, streams):
+def daemon(request, streams, remove_instance):
     socket = SOCKETS[request.param]
     if not os.path.exists(socket):
         pytest.skip("%s is not installed on this host" % request.param)
@@ -76,28 +50,23 @@ def daemon(request, streams):
     try:
         yield request.param, socket, client, name
     finally:
-        if client.instances.exists(name):
-            instance = client.instances.get(name)
-            if instance.status != "Stopped":
-                instance.stop(force=True, wait=True)
-            instance.delete(wait=True)
+        remove_instance(client, name)
         forget_image()
-        assert not client.instances.exists(name)
 
 
-def test_launch_from_user_simplestreams_remote(daemon, streams):
+def test_launch_from_user_simplestreams_remote(daemon, streams, run_module):
     kind, socket, client, name = daemon
     args = {"name": name, "socket": socket, "image": "teststreams:debian/12", "state": "started",
             "remotes": {"teststreams": {"server": streams["url"], "protocol": "simplestreams",
                                         "certificate": streams["certificate"]}}}
     before = downloads(streams)
 
-    predicted = module(args, check_mode=True)
+    predicted = run_module("lxd_instance", args, check_mode=True)
     assert predicted["changed"] and predicted["actions"] == ["create"], predicted
     assert not client.instances.exists(name) and downloads(streams) == before
     assert not client.images.exists(streams["fingerprint"])
 
-    created = module(args)
+    created = run_module("lxd_instance", args)
     assert created["changed"] and created["actions"] == ["create"], created
     assert created["instance"]["state"] == "running"
     assert downloads(streams) == before + 1, "the %s daemon did not download the rootfs from %s" % (kind, streams["url"])
@@ -109,11 +78,11 @@ def test_launch_from_user_simplestreams_remote(daemon, streams):
     assert image["update_source"]["alias"] == "debian/12"
     assert image["update_source"]["protocol"] == "simplestreams"
 
-    again = module(args)
+    again = run_module("lxd_instance", args)
     assert not again["changed"] and again["actions"] == [], again
     assert downloads(streams) == before + 1
 
-    gone = module(dict(args, state="absent"))
+    gone = run_module("lxd_instance", dict(args, state="absent"))
     assert gone["changed"] and not client.instances.exists(name)
 
 
@@ -122,11 +91,11 @@ def test_launch_from_user_simplestreams_remote(daemon, streams):
     ("incus", "images:debian/12", "create"),
     ("incus", "ubuntu:24.04", "image: remote 'ubuntu' in 'ubuntu:24.04' is not a built-in remote of Incus"),
 ])
-def test_builtin_remotes_follow_the_daemon(kind, image, outcome):
+def test_builtin_remotes_follow_the_daemon(kind, image, outcome, run_module):
     """Check mode on the real daemons: the module asks GET /1.0 which daemon it is; Incus has no ubuntu:."""
     if not os.path.exists(SOCKETS[kind]):
         pytest.skip("%s is not installed on this host" % kind)
-    result = module({"name": "remotes-%s" % uuid.uuid4().hex[:8], "socket": SOCKETS[kind], "image": image,
+    result = run_module("lxd_instance", {"name": "remotes-%s" % uuid.uuid4().hex[:8], "socket": SOCKETS[kind], "image": image,
                      "state": "stopped"}, check_mode=True)
     if outcome == "create":
         assert not result.get("failed") and result["actions"] == ["create"], result

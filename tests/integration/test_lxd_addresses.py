@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 
@@ -19,7 +18,6 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOCKETS = {"lxd": "/var/lib/lxd/unix.socket", "incus": "/var/lib/incus/unix.socket"}
-MODULE = os.path.join(ROOT, "plugins", "modules", "lxd_instance.py")
 DOCKER0 = "172.17.0.1"
 
 
@@ -29,7 +27,7 @@ def eth0_ipv4(instance):
 
 
 @pytest.fixture(scope="module", params=sorted(SOCKETS))
-def docker_host(request):
+def docker_host(request, remove_instance):
     """One container per daemon for both tests (the module run changes nothing in it)."""
     socket = SOCKETS[request.param]
     if not os.path.exists(socket):
@@ -51,24 +49,12 @@ def docker_host(request):
         assert DOCKER0 in [a["address"] for a in docker0], "the daemon does not show docker0's address"
         yield socket, name, eth0_ipv4(instance)[0]
     finally:
-        if client.instances.exists(name):
-            instance = client.instances.get(name)
-            if instance.status != "Stopped":
-                instance.stop(force=True, wait=True)
-            instance.delete(wait=True)
+        remove_instance(client, name)
 
 
-def test_module_and_wait_for_pick_eth0(docker_host):
+def test_module_and_wait_for_pick_eth0(docker_host, run_module):
     socket, name, eth0 = docker_host
-    path = "/tmp/wsvms-addr-%s.json" % name
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": {"name": name, "socket": socket, "wait_for": "ipv4"}}, handle)
-    try:
-        proc = subprocess.run([sys.executable, MODULE, path], capture_output=True, text=True, check=False,
-                              env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections")))
-    finally:
-        os.unlink(path)
-    result = json.loads(proc.stdout)
+    result = run_module("lxd_instance", {"name": name, "socket": socket, "wait_for": "ipv4"})
     assert not result.get("failed") and not result["changed"], result
     assert result["instance"]["ipv4"][0] == eth0 and DOCKER0 not in result["instance"]["ipv4"], result["instance"]
 

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import uuid
 
@@ -21,36 +20,12 @@ import pytest
 
 libvirt = pytest.importorskip("libvirt")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SERVER = os.path.join(ROOT, "tests", "env", "image_server.py")
-MODULE = os.path.join(ROOT, "plugins", "modules", "qemu_vm.py")
 URI = "qemu:///system"
 
 
-def run_module(args, check_mode=False):
-    """One run of qemu_vm as Ansible runs it (arguments from a JSON file); its JSON result."""
-    fd, path = tempfile.mkstemp(prefix="wsvms-qvm-url-", suffix=".json")
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode)}, handle)
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"))
-    try:
-        proc = subprocess.run([sys.executable, MODULE, path], capture_output=True, text=True, env=env, check=False,
-                              timeout=300)
-    finally:
-        os.unlink(path)
-    return json.loads(proc.stdout)
-
-
 @pytest.fixture
-def served():
+def served(image_server):
     """A small qcow2 under the server's files/, its URL, checksum and a way to count requests for it."""
-    proc = subprocess.run([sys.executable, SERVER, "start"], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    sys.path.insert(0, os.path.dirname(SERVER))
-    try:
-        import image_server  # pylint: disable=import-outside-toplevel
-    finally:
-        sys.path.pop(0)
     probe = "qvm-url-%s" % uuid.uuid4().hex[:8]
     folder = image_server.path("files", probe)
     os.makedirs(folder)
@@ -96,15 +71,15 @@ def files_under(path):
     return sorted(os.path.relpath(os.path.join(d, f), path) for d, _dirs, names in os.walk(path) for f in names)
 
 
-def test_url_image_downloaded_once_and_verified_without_booting(served):
+def test_url_image_downloaded_once_and_verified_without_booting(served, run_module):
     args = {"name": served["name"], "uri": URI, "image": served["url"], "checksum": "sha256:" + served["sha256"],
             "state": "stopped", "cache_dir": served["cache"], "pool_dir": served["pool"], "memory": "256MiB"}
 
-    predicted = run_module(args, check_mode=True)
+    predicted = run_module("qemu_vm", args, check_mode=True)
     assert predicted["changed"] and predicted["actions"][0] == "download image", predicted
     assert served["requests"]() == 0 and not os.path.exists(served["cache"]) and domain_state(args["name"]) is None
 
-    created = run_module(args)
+    created = run_module("qemu_vm", args)
     assert created["changed"] and created["actions"][:2] == ["download image", "create overlay"], created
     assert "start" not in created["actions"] and domain_state(args["name"]) == "defined"
     assert served["requests"]() == 1
@@ -117,25 +92,25 @@ def test_url_image_downloaded_once_and_verified_without_booting(served):
                                      text=True, check=True).stdout)
     assert info["backing-filename"] == os.path.join(served["cache"], cached[0])
 
-    again = run_module(args)
+    again = run_module("qemu_vm", args)
     assert not again["changed"] and again["actions"] == [], again
     assert served["requests"]() == 1, "the cached image was fetched again"
 
-    gone = run_module(dict(args, state="absent"))
+    gone = run_module("qemu_vm", dict(args, state="absent"))
     assert gone["changed"] and domain_state(args["name"]) is None
     assert files_under(served["cache"]) == cached, "absent must keep the cached base image"
 
 
-def test_bad_checksum_and_server_down_leave_nothing(served):
+def test_bad_checksum_and_server_down_leave_nothing(served, run_module):
     base = {"uri": URI, "state": "stopped", "cache_dir": served["cache"], "pool_dir": served["pool"],
             "memory": "256MiB"}
     wrong = "0" * 64
-    bad = run_module(dict(base, name=served["name"] + "-bad", image=served["url"], checksum="sha256:" + wrong))
+    bad = run_module("qemu_vm", dict(base, name=served["name"] + "-bad", image=served["url"], checksum="sha256:" + wrong))
     assert bad["failed"] and bad["msg"].startswith("image: checksum mismatch for %s: expected sha256:%s, got sha256:%s"
                                                    % (served["url"], wrong, served["sha256"])), bad
     assert served["requests"]() == 1
     down_url = "http://127.0.0.1:9/tiny.qcow2"   # the discard port: nothing listens there
-    down = run_module(dict(base, name=served["name"] + "-down", image=down_url, checksum="sha256:" + wrong))
+    down = run_module("qemu_vm", dict(base, name=served["name"] + "-down", image=down_url, checksum="sha256:" + wrong))
     assert down["failed"] and down["msg"].startswith("image: downloading %s failed: " % down_url), down
     for name in (served["name"] + "-bad", served["name"] + "-down"):
         assert domain_state(name) is None
