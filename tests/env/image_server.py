@@ -16,6 +16,7 @@ SHA-256 of metadata + rootfs) then differs from the local debian/12 alias that s
 launch through the remote really downloads instead of reusing the local image.
 """
 
+import functools
 import hashlib
 import http.server
 import io
@@ -86,10 +87,11 @@ def trust_ca():
     subprocess.run(["update-ca-certificates"], check=True, stdin=subprocess.DEVNULL, capture_output=True)
 
 
-def sha256(file_name):
-    digest = hashlib.sha256()
+def sha256(file_name, prefix=b""):
+    """SHA-256 (hex) of `prefix` followed by the file's bytes (LXD's fingerprint: metadata + rootfs)."""
+    digest = hashlib.sha256(prefix)
     with open(file_name, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        for block in iter(functools.partial(handle.read, 1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
@@ -130,14 +132,11 @@ def build_index():
         os.makedirs(os.path.dirname(path(meta_path)), exist_ok=True)
         with open(path(meta_path), "wb") as handle:
             handle.write(meta)
-        combined = hashlib.sha256(meta)
-        with open(rootfs, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                combined.update(block)
+        combined = sha256(rootfs, prefix=meta)
         # The same metadata file under both names, as images.linuxcontainers.org does: LXD reads the
         # lxd.tar.xz item, Incus the incus.tar.xz one (shared/simplestreams/products.go of each).
         items = {ftype: {"ftype": ftype, "path": meta_path, "size": len(meta), "sha256": hashlib.sha256(meta).hexdigest(),
-                         "combined_sha256": combined.hexdigest(), "combined_rootxz_sha256": combined.hexdigest()}
+                         "combined_sha256": combined, "combined_rootxz_sha256": combined}
                  for ftype in ("lxd.tar.xz", "incus.tar.xz")}
         items["root.tar.xz"] = {"ftype": "root.tar.xz", "path": "%s/rootfs.tar.gz" % base, "size": stat.st_size,
                                 "sha256": root_hash}
@@ -178,18 +177,17 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, directory=ROOT, **kwargs)
 
-    def send_head(self):
+    def translate_path(self, path_in_url):  # pylint: disable=arguments-renamed
         prefix = "/%s/" % index_key()
-        if self.path.startswith(prefix):
-            self.path = self.path[len(prefix) - 1:]
-        if not self.path.startswith(("/streams/", "/images/", "/files/")):
-            self.send_error(404)
-            return None
-        return super().send_head()
+        if path_in_url.startswith(prefix):
+            path_in_url = path_in_url[len(prefix) - 1:]
+        if not path_in_url.startswith(("/streams/", "/images/", "/files/")):
+            return path("not-served")   # the keys, the pid and the logs beside them are not for clients
+        return super().translate_path(path_in_url)
 
-    def log_message(self, fmt, *args):
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         with open(path("access.log"), "a", encoding="utf-8") as log:
-            log.write("%s %s %s\n" % (time.strftime("%H:%M:%S"), self.server.server_port, fmt % args))
+            log.write("%s %s %s\n" % (time.strftime("%H:%M:%S"), self.server.server_port, format % args))
 
 
 def serve():
@@ -200,7 +198,12 @@ def serve():
     plain = http.server.ThreadingHTTPServer((HOST, HTTP_PORT), Handler)
     for server in (https, plain):
         server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: (https.server_close(), plain.server_close(), sys.exit(0)))
+
+    def stop_serving(*_):
+        https.server_close()
+        plain.server_close()
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop_serving)
     threading.Thread(target=plain.serve_forever, daemon=True).start()
     https.serve_forever()
 

@@ -95,8 +95,8 @@ def test_builtin_remotes_follow_the_daemon(kind, image, outcome, run_module):
     """Check mode on the real daemons: the module asks GET /1.0 which daemon it is; Incus has no ubuntu:."""
     if not os.path.exists(SOCKETS[kind]):
         pytest.skip("%s is not installed on this host" % kind)
-    result = run_module("lxd_instance", {"name": "remotes-%s" % uuid.uuid4().hex[:8], "socket": SOCKETS[kind], "image": image,
-                     "state": "stopped"}, check_mode=True)
+    args = {"name": "remotes-%s" % uuid.uuid4().hex[:8], "socket": SOCKETS[kind], "image": image, "state": "stopped"}
+    result = run_module("lxd_instance", args, check_mode=True)
     if outcome == "create":
         assert not result.get("failed") and result["actions"] == ["create"], result
     else:
