@@ -47,7 +47,7 @@ options:
         or V(images:debian/12). The built-in remotes are those of the daemon's own CLI, chosen by what the
         server says it is (C(GET /1.0)). On LXD V(images) is U(https://images.lxd.canonical.com), V(ubuntu),
         V(ubuntu-daily), V(ubuntu-minimal) and V(ubuntu-minimal-daily) are on U(https://cloud-images.ubuntu.com).
-        On Incus V(images) is U(https://images.linuxcontainers.org) and there is no other: a remote the daemon
+        On Incus V(images) is U(https://images.linuxcontainers.org) and there is no other; a remote the daemon
         does not have (V(ubuntu:24.04) on Incus) fails before anything is created, naming the remote and the
         daemon.
       - A local alias (V(debian/12)) or a local image fingerprint (12 to 64 hex digits). Local images are
