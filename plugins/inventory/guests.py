@@ -51,7 +51,10 @@ options:
             C(verify) (default true), C(projects) (a project name, a list of names, or V(all); default C(default)),
             C(cli) (V(lxc) or V(incus); the CLI the P(workstation.vms.lxd#connection) connection uses; defaults to V(incus) when
             the socket path contains C(incus), else V(lxc)), C(remote) (name of the CLI remote for this daemon, needed
-            for the connection when C(url) is used).
+            for the connection when C(url) is used), C(preferred_nics) (interface name globs, in order, saying which
+            addresses come after those of the guest's own NICs in C(vm_ipv4) and C(ansible_host); bridges made inside
+            a guest, such as C(docker0) or C(br-*), are never used unless named here; as in
+            M(workstation.vms.lxd_instance)).
         type: raw
       libvirt:
         description:
@@ -162,7 +165,8 @@ def _check_keys(block, allowed, option):
     return block
 
 
-LXD_KEYS = ("socket", "url", "client_cert", "client_key", "server_cert", "verify", "projects", "cli", "remote")
+LXD_KEYS = ("socket", "url", "client_cert", "client_key", "server_cert", "verify", "projects", "cli", "remote",
+            "preferred_nics")
 LIBVIRT_KEYS = ("uri", "ssh_user")
 MULTIPASS_KEYS = ("executable", "label_store")
 
@@ -213,7 +217,8 @@ def list_job(job):
         from ansible_collections.workstation.vms.plugins.module_utils.lxd import LxdClient
         block = job["block"]
         client = LxdClient.from_params(block, project=job["project"], target=None, trust_token=None)
-        return client.guests(all_projects=job["all_projects"])
+        return client.guests(all_projects=job["all_projects"], prefer=_as_list(block.get("preferred_nics"),
+                                                                               job["where"] + ".preferred_nics"))
     if job["backend"] == "libvirt":
         from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import LibvirtClient
         return LibvirtClient(job["uri"]).guests()

@@ -129,11 +129,14 @@ def _download(url, checksum, dest, open_url):
     size = 0
     try:
         with os.fdopen(fd, "wb") as out:
-            response = open_url(url)
-            for block in iter(lambda: response.read(1 << 20), b""):
-                digest.update(block)
-                out.write(block)
-                size += len(block)
+            try:
+                response = open_url(url)
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    digest.update(block)
+                    out.write(block)
+                    size += len(block)
+            except OSError as exc:   # urllib's URLError/HTTPError, a refused or cut connection
+                raise LibvirtError("image: downloading %s failed: %s" % (url, getattr(exc, "reason", exc)))
             out.flush()
             os.fsync(out.fileno())
         if digest.hexdigest() != want:

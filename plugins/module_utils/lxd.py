@@ -23,6 +23,7 @@ registers the client certificate the first time the server answers "not trusted"
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import http.client
 import json
@@ -41,13 +42,28 @@ CLOUD_INIT_KEY = "cloud-init.user-data"
 # Config keys whose values cloud-init reads as user/vendor data: they may hold secrets, shown only as digests.
 USER_DATA_KEYS = (CLOUD_INIT_KEY, "cloud-init.vendor-data", "user.user-data", "user.vendor-data")
 DEFAULT_SOCKETS = ("/var/snap/lxd/common/lxd/unix.socket", "/var/lib/lxd/unix.socket", "/var/lib/incus/unix.socket")
-# Remotes every `lxc`/`incus` knows; the `remotes` option adds or overrides entries.
+# The image remotes each daemon's own CLI starts with (`lxc remote list` / `incus remote list` on a fresh
+# install), by the daemon GET /1.0 names in environment.server; the `remotes` option adds or overrides entries.
+# LXD 5.21+/6.x: canonical/lxd doc/reference/remote_image_servers.md (images: moved to images.lxd.canonical.com
+# when images.linuxcontainers.org stopped serving LXD in 2024). Incus 6.x: lxc/incus
+# internal/cliconfig/default.go (images: only, no ubuntu:).
+_UBUNTU = "https://cloud-images.ubuntu.com/"
 BUILTIN_REMOTES = {
-    "ubuntu": {"server": "https://cloud-images.ubuntu.com/releases", "protocol": "simplestreams"},
-    "ubuntu-daily": {"server": "https://cloud-images.ubuntu.com/daily", "protocol": "simplestreams"},
-    "ubuntu-minimal": {"server": "https://cloud-images.ubuntu.com/minimal/releases", "protocol": "simplestreams"},
-    "images": {"server": "https://images.linuxcontainers.org", "protocol": "simplestreams"},
+    "lxd": {
+        "images": "https://images.lxd.canonical.com",
+        "ubuntu": _UBUNTU + "releases",
+        "ubuntu-daily": _UBUNTU + "daily",
+        "ubuntu-minimal": _UBUNTU + "minimal/releases",
+        "ubuntu-minimal-daily": _UBUNTU + "minimal/daily",
+    },
+    "incus": {
+        "images": "https://images.linuxcontainers.org",
+    },
 }
+DAEMON_NAMES = {"lxd": "LXD", "incus": "Incus"}
+# Bridges and veth ends that software inside a guest makes (Docker, libvirt, LXD, CNI, flannel): never the
+# guest's address unless preferred_nics names them.
+GUEST_BRIDGES = ("docker*", "br-*", "virbr*", "lxdbr*", "cni*", "flannel*", "veth*")
 # Local config keys that belong to LXD itself: never compared, never reported, never removed.
 IGNORED_PREFIXES = ("volatile.", "image.")
 CONNECTION_OPTIONS = ("socket", "url", "client_cert", "client_key", "server_cert", "verify", "project", "target",
@@ -379,6 +395,11 @@ class LxdClient:
             self._info = self.request("GET", "")["metadata"]
         return self._info
 
+    def daemon(self):
+        """'lxd' or 'incus': which daemon answers (GET /1.0 environment.server)."""
+        server = ((self.info() or {}).get("environment") or {}).get("server")
+        return "incus" if server == "incus" else "lxd"
+
     def register(self):
         """Add our client certificate to the server's trust store with the one-time `trust_token`."""
         if not self.client_cert:
@@ -417,9 +438,9 @@ class LxdClient:
             params["all-projects"] = "true"
         return self.request("GET", "/instances", params=params)["metadata"] or []
 
-    def guests(self, all_projects=False):
+    def guests(self, all_projects=False, prefer=None):
         """Every instance as the common `instance` shape, from one request (for the inventory plugin)."""
-        return [instance_summary(inst) for inst in self.instances(all_projects)]
+        return [instance_summary(inst, prefer) for inst in self.instances(all_projects)]
 
     def check_project(self):
         """Raise InputError naming `project` when it is not on the server (the daemon answers a request in an
@@ -515,16 +536,30 @@ def decode_labels(config):
     return {k[len(LABEL_PREFIX):]: v for k, v in (config or {}).items() if k.startswith(LABEL_PREFIX)}
 
 
-def addresses(state, family="inet", nic=None):
-    """Global addresses of `family` from an instance state, of every NIC but lo (or of the NIC `nic`)."""
-    result = []
-    for ifname, net in sorted(((state or {}).get("network") or {}).items()):
-        if ifname == "lo" or (nic and ifname != nic):
-            continue
-        for addr in net.get("addresses") or []:
-            if addr.get("family") == family and addr.get("scope") == "global":
-                result.append(addr["address"])
-    return result
+def addresses(state, family="inet", nic=None, prefer=None):
+    """Global addresses of `family` from an instance state: of the NIC `nic` only, or of every NIC by one rule
+    (docs/lxd_instance.md, Addresses). First the NICs LXD made for the instance's own devices (their state names a
+    host-side `host_name`, e.g. eth0 on lxdbr0), then NICs matching the `prefer` globs in their order, then the
+    others by name; never lo, and never a bridge made inside the guest (docker0, br-*, ...) unless `prefer`
+    names it."""
+    nets = (state or {}).get("network") or {}
+    prefer = list(prefer or [])
+
+    def rank(ifname):
+        if nets[ifname].get("host_name"):
+            return (0, 0, ifname)
+        hits = [index for index, glob in enumerate(prefer) if fnmatch.fnmatchcase(ifname, glob)]
+        if hits:
+            return (1, hits[0], ifname)
+        if any(fnmatch.fnmatchcase(ifname, glob) for glob in GUEST_BRIDGES):
+            return None
+        return (2, 0, ifname)
+    if nic:
+        chosen = [nic] if nic in nets else []
+    else:
+        chosen = sorted((ifname for ifname in nets if ifname != "lo" and rank(ifname)), key=rank)
+    return [addr["address"] for ifname in chosen for addr in nets[ifname].get("addresses") or []
+            if addr.get("family") == family and addr.get("scope") == "global"]
 
 
 def _int_or_none(value):
@@ -541,8 +576,9 @@ def _size_or_none(value):
         return None
 
 
-def instance_summary(inst):
-    """The common `instance` shape of an LXD instance (as GET /1.0/instances/<name>?recursion=1 returns it)."""
+def instance_summary(inst, prefer=None):
+    """The common `instance` shape of an LXD instance (as GET /1.0/instances/<name>?recursion=1 returns it);
+    `prefer`: NIC name globs whose addresses come next after those of the instance's own NICs."""
     config = inst.get("expanded_config") or inst.get("config") or {}
     devices = inst.get("expanded_devices") or inst.get("devices") or {}
     state = inst.get("state") or {}
@@ -554,31 +590,36 @@ def instance_summary(inst):
     image = config.get("image.description") or config.get("volatile.base_image")
     return instance_result(
         inst["name"], "lxd", itype=inst.get("type", "container"), state=(inst.get("status") or "").lower(),
-        ipv4=addresses(state, "inet"), ipv6=addresses(state, "inet6"), image=image,
+        ipv4=addresses(state, "inet", prefer=prefer), ipv6=addresses(state, "inet6", prefer=prefer), image=image,
         cpus=_int_or_none(config.get("limits.cpu")), memory=_size_or_none(config.get("limits.memory")),
         disk=_size_or_none(root.get("size")), mounts=sorted(mounts, key=lambda m: m["path"]),
         labels=decode_labels(config), project=inst.get("project") or "default", location=inst.get("location"),
         profiles=list(inst.get("profiles") or []), ephemeral=bool(inst.get("ephemeral")))
 
 
-def image_source(image, remotes=None):
+def builtin_remote(remote, daemon):
+    """The server of built-in remote `remote` on `daemon` ('lxd' or 'incus'), or None when it has none."""
+    server = BUILTIN_REMOTES.get(daemon, BUILTIN_REMOTES["lxd"]).get(remote)
+    return {"server": server, "protocol": "simplestreams"} if server else None
+
+
+def image_source(image, remotes=None, daemon=None):
     """The `source` of POST /1.0/instances for `image`; a local alias/fingerprint is marked `local: True`.
 
-    image: 'remote:alias', 'alias', 'fingerprint' or a dict (server, protocol, alias or fingerprint)."""
-    known = dict(BUILTIN_REMOTES)
+    image: 'remote:alias', 'alias', 'fingerprint' or a dict (server, protocol, alias or fingerprint).
+    daemon: a function answering 'lxd' or 'incus', called only when `image` names a built-in remote."""
+    user = {}
     for rname, remote in (remotes or {}).items():
         if isinstance(remote, dict):
             check_keys(remote, ("server", "protocol", "certificate"), "remotes.%s" % rname)
-        known[rname] = remote if isinstance(remote, dict) else {"server": remote}
+        user[rname] = remote if isinstance(remote, dict) else {"server": remote}
     if isinstance(image, dict):
         spec = dict(check_keys(image, ("server", "protocol", "alias", "fingerprint", "certificate"), "image"))
     elif isinstance(image, str) and image:
         remote, sep, alias = image.partition(":")
         if sep and remote not in ("local", "") and "/" not in remote:
-            if remote not in known:
-                raise InputError("image: unknown remote '%s' in '%s'; known remotes: %s (add yours with `remotes`)"
-                                 % (remote, image, ", ".join(sorted(known))))
-            spec = dict(known[remote], alias=alias)
+            spec = user.get(remote) or _builtin_spec(remote, image, user, daemon)
+            spec = dict(spec, alias=alias)
         else:
             spec = {"alias": alias if sep else image}
     else:
@@ -609,6 +650,22 @@ def image_source(image, remotes=None):
     else:
         source["alias"] = ref
     return source
+
+
+def _builtin_spec(remote, image, user, daemon):
+    if not any(remote in table for table in BUILTIN_REMOTES.values()):
+        known = sorted(set(user) | set().union(*BUILTIN_REMOTES.values()))
+        raise InputError("image: unknown remote '%s' in '%s'; known remotes: %s (add yours with `remotes`)"
+                         % (remote, image, ", ".join(known)))
+    kind = daemon() if daemon else "lxd"
+    spec = builtin_remote(remote, kind)
+    if spec is None:
+        name = DAEMON_NAMES.get(kind, kind)
+        raise InputError("image: remote '%s' in '%s' is not a built-in remote of %s (its %s remote list has %s); "
+                         "define it under `remotes` (name: server URL) or use another remote"
+                         % (remote, image, name, "incus" if kind == "incus" else "lxc",
+                            ", ".join(sorted(BUILTIN_REMOTES[kind]))))
+    return spec
 
 
 def resolve_local_image(client, source, itype):

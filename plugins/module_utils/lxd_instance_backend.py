@@ -37,6 +37,7 @@ def argument_spec():
         ephemeral=dict(type="bool"),
         restart_on_change=dict(type="bool", default=False),
         wait_nic=dict(type="str"),
+        preferred_nics=dict(type="list", elements="str"),
     )
     spec.update(lxd.connection_argument_spec())
     return spec
@@ -304,7 +305,7 @@ class LxdInstance(Backend):
         itype = params["type"] or "container"
         if params["image"] is None:
             raise InputError("image: required to create instance '%s'" % name)
-        source = lxd.image_source(params["image"], params["remotes"])
+        source = lxd.image_source(params["image"], params["remotes"], self.client.daemon)
         if source.get("local"):
             source = lxd.resolve_local_image(self.client, source, itype)
         current = {"config": {}, "devices": {}}
@@ -435,7 +436,7 @@ class LxdInstance(Backend):
 
     # ---- report ------------------------------------------------------------------------------------
     def summary(self, current):
-        return lxd.instance_summary(current)
+        return lxd.instance_summary(current, self.params["preferred_nics"])
 
     def report(self, result):
         if self._client is not None and self._client.registered:
@@ -469,7 +470,7 @@ class LxdInstance(Backend):
 
     def ipv4(self):
         nic = self.params["wait_nic"]
-        found = lxd.addresses(self.client.state(self.params["name"]), "inet", nic)
+        found = lxd.addresses(self.client.state(self.params["name"]), "inet", nic, self.params["preferred_nics"])
         return found, "no IPv4 on %s" % (nic or "any NIC")
 
     def cloud_init_status(self, timeout):

@@ -43,8 +43,13 @@ options:
   image:
     description:
       - Where the root file system comes from, when the instance is created.
-      - V(remote:alias) with a built-in remote (V(ubuntu), V(ubuntu-daily), V(ubuntu-minimal), V(images)) or
-        one of O(remotes), for example V(ubuntu:24.04) or V(images:debian/12).
+      - V(remote:alias) with a built-in remote of the daemon or one of O(remotes), for example V(ubuntu:24.04)
+        or V(images:debian/12). The built-in remotes are those of the daemon's own CLI, chosen by what the
+        server says it is (C(GET /1.0)). On LXD V(images) is U(https://images.lxd.canonical.com), V(ubuntu),
+        V(ubuntu-daily), V(ubuntu-minimal) and V(ubuntu-minimal-daily) are on U(https://cloud-images.ubuntu.com).
+        On Incus V(images) is U(https://images.linuxcontainers.org) and there is no other; a remote the daemon
+        does not have (V(ubuntu:24.04) on Incus) fails before anything is created, naming the remote and the
+        daemon.
       - A local alias (V(debian/12)) or a local image fingerprint (12 to 64 hex digits). Local images are
         checked, and their type must match O(type), before anything is created.
       - A dict with C(server), C(protocol) (V(simplestreams) by default, or V(lxd)/V(incus)) and C(alias) or
@@ -53,8 +58,9 @@ options:
     type: raw
   remotes:
     description:
-      - Image servers by name, added to the built-in ones, for O(image=name:alias). A value is a URL or a dict
-        with C(server) and C(protocol).
+      - Image servers by name, added to the built-in ones (a name given here wins over a built-in one), for
+        O(image=name:alias). A value is a URL or a dict with C(server), C(protocol) and, for a server whose
+        certificate the daemon does not trust, C(certificate) (its PEM text).
     type: dict
   config:
     description:
@@ -131,8 +137,17 @@ options:
   wait_nic:
     description:
       - Name of the guest network interface (as C(lxc list) shows it, for example V(eth0)) that O(wait_for=ipv4)
-        waits on. Any interface when not given.
+        waits on. When not given, the addresses of O(preferred_nics)' rule.
     type: str
+  preferred_nics:
+    description:
+      - The order of the addresses in RV(instance.ipv4) (the first is the one O(wait_for=ipv4) and V(ssh) use).
+      - First the NICs LXD made for the instance's own NIC devices (C(eth0) on its network), then the interfaces
+        matching these globs in the order given, then the others by name. Bridges and veth ends made inside the
+        guest (C(docker*), C(br-*), C(virbr*), C(lxdbr*), C(cni*), C(flannel*), C(veth*)) are left out unless a
+        glob here names them.
+    type: list
+    elements: str
 notes:
   - Works with LXD 5.0 and later and with Incus 6. Virtual machines need a host with KVM and vhost_vsock.
   - A create that fails (for example the first start) deletes the instance it made.

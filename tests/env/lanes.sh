@@ -42,5 +42,6 @@ failed=()
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}" || failed+=("${names[$i]}")
 done
+python3 tests/env/image_server.py stop
 echo "make test: all took $(( $(date +%s) - t0 ))s (load $(cut -d' ' -f1-3 /proc/loadavg))"
 if [ ${#failed[@]} -gt 0 ]; then echo "make test: failed lanes: ${failed[*]}"; exit 1; fi

@@ -2,7 +2,8 @@
 # Makes this Debian 12 host ready for the tests and the main job, from nothing, idempotently:
 # the harness' Debian packages, the Python venv, the daemons (LXD, Incus, libvirtd: the collection's
 # hypervisor_host role, see daemons.sh), the test images (built once, cached) imported into LXD and Incus
-# as local alias "debian/12". Run as root. Times every step.
+# as local alias "debian/12", and the image server on loopback serving them (image_server.py). Run as root.
+# Times every step.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 step() { local name=$1; shift; local t0; t0=$(date +%s.%N); "$@"; printf 'setup: %-10s %6.1fs\n' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)"; }
@@ -24,8 +25,11 @@ import_image() { # $1 = lxc|incus, $2 = image dir
 root=$(cd "$here/../.." && pwd)
 step packages bash "$here/packages.sh"
 step venv make -C "$root" --no-print-directory venv collection
+# The image server's CA goes into the system store before the daemons start: Go reads the system CAs once
+step image-ca python3 "$here/image_server.py" ca
 step daemons bash "$here/daemons.sh"
 step images bash "$here/build_images.sh"
 images=${WSVMS_CACHE:-/var/cache/workstation-vms}/images/current
 step import-lxd import_image lxc "$images/lxd"
 step import-incus import_image incus "$images/lxd"
+step image-srv python3 "$here/image_server.py" start

@@ -23,7 +23,7 @@ def client(request):
 
 
 @pytest.fixture
-def container(client):
+def container(client, remove_instance):
     name = "smoke-%s" % uuid.uuid4().hex[:8]
     config = {"name": name, "source": {"type": "image", "alias": "debian/12"}}
     try:
@@ -31,12 +31,7 @@ def container(client):
         instance.start(wait=True)
         yield instance
     finally:
-        if client.instances.exists(name):
-            instance = client.instances.get(name)
-            if instance.status != "Stopped":
-                instance.stop(force=True, wait=True)
-            instance.delete(wait=True)
-        assert not client.instances.exists(name)
+        remove_instance(client, name)
 
 
 def test_container_from_built_image_runs_a_command(container):

@@ -224,3 +224,21 @@ def test_bad_config_names_the_option(tmp_path, calls, config, message):
 ])
 def test_normalize_state(raw, state):
     assert plugin_mod.normalize_state(raw) == state
+
+
+def test_lxd_preferred_nics_order_vm_ipv4_and_ansible_host(monkeypatch):
+    """list_job passes the block's preferred_nics to the one listing request's summaries: eth0 (the NIC LXD made)
+    first, then the globs in order; docker0 never."""
+    from ansible_collections.workstation.vms.plugins.module_utils import lxd  # pylint: disable=import-outside-toplevel
+
+    def nic(host_name, address):
+        return {"host_name": host_name, "addresses": [{"family": "inet", "address": address, "scope": "global"}]}
+    state = {"network": {"docker0": nic("", "172.17.0.1"), "eth0": nic("veth1", "10.99.10.9"),
+                         "wg0": nic("", "10.8.0.2"), "ens7": nic("", "192.168.5.7")}}
+    monkeypatch.setattr(lxd.LxdClient, "instances", lambda self, all_projects=False: [
+        {"name": "dock", "status": "Running", "state": state}])
+    monkeypatch.setattr(lxd, "find_socket", lambda socket=None: "/fake.socket")
+    job = plugin_mod.parse_backends({"lxd": {"preferred_nics": ["wg*"]}})[0]
+    guest = plugin_mod.list_job(job)[0]
+    assert guest["ipv4"] == ["10.99.10.9", "10.8.0.2", "192.168.5.7"]
+    assert plugin_mod.connection_vars(job, guest)["ansible_host"] == "10.99.10.9"

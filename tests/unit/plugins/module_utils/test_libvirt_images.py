@@ -88,7 +88,7 @@ def test_fetch_image_interrupted_download_is_not_used(tmp_path):
         def read(self, size=-1):
             raise OSError("connection reset")
     checksum = ("sha256", "0" * 64)
-    with pytest.raises(OSError):
+    with pytest.raises(LibvirtError, match=r"^image: downloading http://x/i failed: connection reset"):
         img.fetch_image("http://x/i", checksum, str(tmp_path), lambda url: Broken())
     assert os.listdir(str(tmp_path)) == []
 

@@ -42,7 +42,6 @@ def test_image_sources():
     assert lxd.image_source("ubuntu:24.04") == {
         "type": "image", "mode": "pull", "server": "https://cloud-images.ubuntu.com/releases",
         "protocol": "simplestreams", "alias": "24.04"}
-    assert lxd.image_source("images:debian/12")["server"] == "https://images.linuxcontainers.org"
     assert lxd.image_source("ubuntu-daily:noble")["server"] == "https://cloud-images.ubuntu.com/daily"
     assert lxd.image_source("debian/12") == {"type": "image", "alias": "debian/12", "local": True}
     assert lxd.image_source("local:debian/12") == {"type": "image", "alias": "debian/12", "local": True}
@@ -52,6 +51,49 @@ def test_image_sources():
     as_dict = lxd.image_source({"server": "https://img.corp:8443", "protocol": "lxd", "fingerprint": "abc"})
     assert as_dict == {"type": "image", "mode": "pull", "server": "https://img.corp:8443", "protocol": "lxd",
                        "fingerprint": "abc"}
+
+
+# The default remotes of each daemon's CLI: canonical/lxd doc/reference/remote_image_servers.md at 04d2731
+# (LXD 5.21/6.x; lxc/config/default.go of LXD 5.0, b9467b2, still had images.linuxcontainers.org) and
+# lxc/incus internal/cliconfig/default.go at 99613e4 (Incus 6.x: images only).
+def test_builtin_remotes_pinned_to_each_daemons_cli():
+    assert lxd.BUILTIN_REMOTES == {
+        "lxd": {"images": "https://images.lxd.canonical.com",
+                "ubuntu": "https://cloud-images.ubuntu.com/releases",
+                "ubuntu-daily": "https://cloud-images.ubuntu.com/daily",
+                "ubuntu-minimal": "https://cloud-images.ubuntu.com/minimal/releases",
+                "ubuntu-minimal-daily": "https://cloud-images.ubuntu.com/minimal/daily"},
+        "incus": {"images": "https://images.linuxcontainers.org"},
+    }
+
+
+@pytest.mark.parametrize("daemon, server", [("lxd", "https://images.lxd.canonical.com"),
+                                            ("incus", "https://images.linuxcontainers.org")])
+def test_images_remote_follows_the_daemon(daemon, server):
+    asked = []
+    source = lxd.image_source("images:debian/12", daemon=lambda: asked.append(1) or daemon)
+    assert source == {"type": "image", "mode": "pull", "server": server, "protocol": "simplestreams",
+                      "alias": "debian/12"}
+    assert asked == [1]
+
+
+def test_daemon_is_asked_only_for_builtin_remotes():
+    def never():
+        raise AssertionError("the daemon was asked")
+    lxd.image_source("debian/12", daemon=never)
+    lxd.image_source("corp:a", remotes={"corp": "https://c"}, daemon=never)
+    over = lxd.image_source("images:a", remotes={"images": {"server": "https://mirror", "certificate": "PEM"}},
+                            daemon=never)
+    assert over["server"] == "https://mirror" and over["certificate"] == "PEM"
+
+
+@pytest.mark.parametrize("remote", ["ubuntu", "ubuntu-daily", "ubuntu-minimal", "ubuntu-minimal-daily"])
+def test_remote_missing_on_incus_names_remote_and_daemon(remote):
+    with pytest.raises(InputError) as err:
+        lxd.image_source("%s:24.04" % remote, daemon=lambda: "incus")
+    message = str(err.value)
+    assert message.startswith("image: remote '%s' in '%s:24.04' is not a built-in remote of Incus" % (remote, remote))
+    assert "incus remote list has images" in message and "remotes" in message
 
 
 @pytest.mark.parametrize("image, why", [
@@ -125,6 +167,32 @@ def test_addresses_of_one_nic():
     assert lxd.addresses(state, "inet6", nic="enp5s0") == ["fd42::50"]
 
 
+def _nic(host_name, *addresses):
+    return {"host_name": host_name, "addresses": [
+        {"family": "inet6" if ":" in a else "inet", "address": a, "scope": "global"} for a in addresses]}
+
+
+DOCKER_HOST = {"network": {
+    "docker0": _nic("", "172.17.0.1"), "br-5e1f": _nic("", "172.18.0.1"), "vethab12": _nic("", "169.254.9.9"),
+    "eth0": _nic("veth0a1b2c3d", "10.99.10.75", "fd42::75"), "lo": _nic("", "127.0.0.1"),
+    "wg0": _nic("", "10.8.0.2"), "ens7": _nic("", "192.168.5.7")}}
+
+
+def test_addresses_own_nic_first_never_guest_bridges():
+    # docker0 sorts before eth0 by name; the rule still puts the NIC LXD made (host_name set) first
+    assert lxd.addresses(DOCKER_HOST, "inet") == ["10.99.10.75", "192.168.5.7", "10.8.0.2"]
+    assert lxd.addresses(DOCKER_HOST, "inet6") == ["fd42::75"]
+    assert lxd.instance_summary({"name": "d", "state": DOCKER_HOST})["ipv4"][0] == "10.99.10.75"
+
+
+def test_addresses_preferred_globs_in_order():
+    assert lxd.addresses(DOCKER_HOST, "inet", prefer=["wg*", "en*"]) == ["10.99.10.75", "10.8.0.2", "192.168.5.7"]
+    # a bridge is used only when a glob names it, and after the own NIC
+    assert lxd.addresses(DOCKER_HOST, "inet", prefer=["docker*"])[:2] == ["10.99.10.75", "172.17.0.1"]
+    assert lxd.addresses(DOCKER_HOST, "inet", nic="docker0") == ["172.17.0.1"]
+    assert lxd.addresses(DOCKER_HOST, "inet", nic="nope") == []
+
+
 # ---- the client over a real unix socket ------------------------------------------------------------------
 class FakeDaemon(ThreadingMixIn, HTTPServer):
     address_family = socket.AF_UNIX
@@ -154,6 +222,8 @@ def daemon(tmp_path):
                 status, body = 200, envelope([container])
             elif self.path.startswith("/1.0/instances/%s?" % container["name"]):
                 status, body = 200, envelope(container)
+            elif self.path.split("?")[0] == "/1.0":
+                status, body = 200, envelope({"environment": {"server": "incus", "server_name": "host1"}})
             else:
                 status, body = 404, envelope(None, 404)
             data = json.dumps(body).encode()
@@ -193,6 +263,13 @@ def test_instance_get_and_missing(daemon):
     assert client.instance("nope") is None
     assert "project=dev" in seen[0] and "recursion=1" in seen[0]
     assert client.calls == 2   # one kept-alive connection, two requests
+
+
+def test_daemon_kind_is_read_once(daemon):
+    path, seen = daemon
+    client = lxd.LxdClient(socket=path)
+    assert client.daemon() == "incus" and client.daemon() == "incus"
+    assert seen == ["/1.0"]
 
 
 def test_socket_detection(tmp_path, monkeypatch):

@@ -30,7 +30,7 @@ def fixture(name):
 class FakeLxd(lxd.LxdClient):
     """LxdClient whose two transport calls answer from recorded data and record the writes."""
 
-    def __init__(self, instances=None, states=None, fail=None, exec_result=(0, "status: done\n", ""),
+    def __init__(self, instances=None, states=None, fail=None, exec_result=(0, "status: done\n", ""), server="lxd",
                  slow_create=None, **kwargs):
         kwargs.pop("trust_token", None)
         # slow_create: the create's wait times out while the daemon goes on; "done" (it ends at the next wait)
@@ -42,12 +42,15 @@ class FakeLxd(lxd.LxdClient):
         self.states = list(states or [])       # successive answers of GET .../state
         self.fail = dict(fail or {})           # "PUT /instances/x/state start" -> error text
         self.exec_result = exec_result
+        self.server = server                   # what GET /1.0 says the daemon is
         self.writes = []
         self.last_state = None                 # the daemon's latest state, also in the next instance answer
 
     def _get(self, path, params=None, raw=False):
         self.calls += 1
         parts = path.strip("/").split("/")
+        if parts == [""]:
+            return {"metadata": {"environment": {"server": self.server}}}
         if parts[0] == "instances" and len(parts) == 2:
             assert params == {"recursion": 1}, "the instance is read with its state in one request"
             inst = self.instances_by_name.get(lxd_unquote(parts[1]))
@@ -242,9 +245,23 @@ def test_vm_create_from_remote_with_disk(monkeypatch, capsys):
     assert result["actions"] == ["create"], result
     what, body = client.writes[0]
     assert what == "POST /instances" and body["type"] == "virtual-machine"
-    assert body["source"] == {"type": "image", "mode": "pull", "server": "https://images.linuxcontainers.org",
+    assert body["source"] == {"type": "image", "mode": "pull", "server": "https://images.lxd.canonical.com",
                               "protocol": "simplestreams", "alias": "debian/12/cloud"}
     assert body["devices"]["root"] == {"type": "disk", "path": "/", "pool": "default", "size": "20GiB"}
+
+
+def test_images_remote_on_incus_is_linuxcontainers(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-c9", "image": "images:debian/12", "state": "stopped"},
+                         server="incus")
+    assert result["actions"] == ["create"], result
+    assert client.writes[0][1]["source"]["server"] == "https://images.linuxcontainers.org"
+
+
+def test_ubuntu_remote_on_incus_fails_before_anything(monkeypatch, capsys):
+    result, client = run(monkeypatch, capsys, {"name": "lxdi-c9", "image": "ubuntu:24.04"}, server="incus")
+    assert result["failed"] and result["msg"].startswith(
+        "image: remote 'ubuntu' in 'ubuntu:24.04' is not a built-in remote of Incus")
+    assert client.writes == []
 
 
 def test_ports_refused_on_vms():
