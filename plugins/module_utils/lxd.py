@@ -344,18 +344,55 @@ class LxdClient:
         """The instance with its state (one request), or None."""
         return self.get_or_none("/instances/%s" % quote(name, safe=""), {"recursion": 1})
 
-    def state(self, name):
-        return self.request("GET", "/instances/%s/state" % quote(name, safe=""))["metadata"]
+    def state(self, name, project=None):
+        params = {"project": project} if project else None
+        return self.request("GET", "/instances/%s/state" % quote(name, safe=""), params=params)["metadata"]
 
-    def instances(self, all_projects=False):
-        params = {"recursion": 2}
+    def instances(self, all_projects=False, recursion=2):
+        """Every instance; recursion 2 adds each one's state, which the daemon computes (disk, memory, processes,
+        network) at about 20 ms per instance, recursion 1 is config and devices only."""
+        params = {"recursion": recursion}
         if all_projects:
             params["all-projects"] = "true"
         return self.request("GET", "/instances", params=params)["metadata"] or []
 
-    def guests(self, all_projects=False):
-        """Every instance as the common `instance` shape, from one request (for the inventory plugin)."""
-        return [instance_summary(inst) for inst in self.instances(all_projects)]
+    def leases(self, network, project=None):
+        """The DHCP leases of a managed network, or None where the daemon keeps none (an unmanaged bridge, a
+        network type without DHCP)."""
+        params = {"project": project} if project else None
+        try:
+            return self.request("GET", "/networks/%s/leases" % quote(network, safe=""), params=params)["metadata"] or []
+        except LxdError as exc:
+            if exc.status is None:
+                raise
+            return None
+
+    def guests(self, all_projects=False, full_state=False):
+        """Every instance as the common `instance` shape (for the inventory plugin).
+
+        Default: instances with recursion=1, the leases of each network the running instances use (once per
+        network and project), and /state only for the running instances whose addresses the leases cannot give
+        (lease_addresses). full_state: one recursion=2 request, every instance's state computed by the daemon."""
+        if full_state:
+            return [instance_summary(inst) for inst in self.instances(all_projects)]
+        found = {}
+
+        def leases(network, project):
+            if (network, project) not in found:
+                found[network, project] = self.leases(network, project)
+            return found[network, project]
+
+        result = []
+        for inst in self.instances(all_projects, recursion=1):
+            project = inst.get("project") if all_projects else None
+            status = inst.get("status")
+            # A stopped instance has no addresses; a frozen (or starting, ...) one shows what its /state says.
+            addrs = ([], []) if status == "Stopped" else lease_addresses(inst, leases) if status == "Running" else None
+            if addrs is None:
+                state = self.state(inst["name"], project)
+                addrs = addresses(state, "inet"), addresses(state, "inet6")
+            result.append(instance_summary(inst, *addrs))
+        return result
 
     def image_alias(self, alias):
         return self.get_or_none("/images/aliases/%s" % quote(alias, safe=""))
@@ -462,8 +499,44 @@ def _size_or_none(value):
         return None
 
 
-def instance_summary(inst):
-    """The common `instance` shape of an LXD instance (as GET /1.0/instances/<name>?recursion=1 returns it)."""
+def nic_networks(inst):
+    """(interface name in the guest, network, MAC) of each NIC device; network None for NIC types without a
+    managed network (macvlan, physical, ...)."""
+    config = dict(inst.get("expanded_config") or {}, **(inst.get("config") or {}))
+    nics = []
+    for key, dev in sorted((inst.get("expanded_devices") or inst.get("devices") or {}).items()):
+        if dev.get("type") != "nic":
+            continue
+        network = dev.get("network") or (dev.get("parent") if dev.get("nictype") == "bridged" else None)
+        mac = (dev.get("hwaddr") or config.get("volatile.%s.hwaddr" % key) or "").lower()
+        nics.append((dev.get("name") or key, network, mac))
+    return sorted(nics)
+
+
+def lease_addresses(inst, leases):
+    """(ipv4, ipv6) of a running instance from its networks' DHCP leases (`leases(network, project)` -> the
+    network's lease records or None), exactly as addresses() of its /state would give them; None when the leases
+    cannot tell: a NIC without a managed network, without exactly one IPv4 lease, or on a network with IPv6
+    (where the guest picks its own addresses: SLAAC, privacy addresses), or a VM with several NICs (the guest
+    names and orders them)."""
+    nics = nic_networks(inst)
+    if not nics or (inst.get("type") == "virtual-machine" and len(nics) > 1):
+        return None
+    ipv4 = []
+    for _ifname, network, mac in nics:
+        records = leases(network, inst.get("project")) if network and mac else None
+        if records is None:
+            return None
+        mine = {r.get("address") for r in records if (r.get("hwaddr") or "").lower() == mac and r.get("address")}
+        if any(":" in address for address in mine) or len(mine) != 1:
+            return None
+        ipv4.append(mine.pop())
+    return ipv4, []
+
+
+def instance_summary(inst, ipv4=None, ipv6=None):
+    """The common `instance` shape of an LXD instance (as GET /1.0/instances/<name>?recursion=1 returns it);
+    ipv4/ipv6 given when they come from elsewhere than the instance's `state` (the inventory's leases)."""
     config = inst.get("expanded_config") or inst.get("config") or {}
     devices = inst.get("expanded_devices") or inst.get("devices") or {}
     state = inst.get("state") or {}
@@ -475,7 +548,8 @@ def instance_summary(inst):
     image = config.get("image.description") or config.get("volatile.base_image")
     return instance_result(
         inst["name"], "lxd", itype=inst.get("type", "container"), state=(inst.get("status") or "").lower(),
-        ipv4=addresses(state, "inet"), ipv6=addresses(state, "inet6"), image=image,
+        ipv4=addresses(state, "inet") if ipv4 is None else ipv4,
+        ipv6=addresses(state, "inet6") if ipv6 is None else ipv6, image=image,
         cpus=_int_or_none(config.get("limits.cpu")), memory=_size_or_none(config.get("limits.memory")),
         disk=_size_or_none(root.get("size")), mounts=sorted(mounts, key=lambda m: m["path"]),
         labels=decode_labels(config), project=inst.get("project") or "default", location=inst.get("location"),

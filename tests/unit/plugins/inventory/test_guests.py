@@ -206,6 +206,7 @@ def test_cache_second_listing_makes_no_call(tmp_path, calls):
     ("backends: {lxd: {socket: /a, url: 'https://x'}}", "either socket or url"),
     ("backends: {lxd: {cli: podman}}", "backends.lxd.cli: 'podman'"),
     ("backends: {lxd: {sockt: /a}}", "backends.lxd: unknown key(s) sockt"),
+    ("backends: {lxd: {full_state: 'yes please'}}", "backends.lxd.full_state: expected true or false"),
     ("backends: {libvirt: {uri: {a: 1}}}", "backends.libvirt.uri: expected a string"),
     ("filters: {backend: docker}", "filters.backend: 'docker'"),
     ("filters: {labels: [a]}", "filters.labels: expected a dict"),
@@ -215,6 +216,16 @@ def test_bad_config_names_the_option(tmp_path, calls, config, message):
     with pytest.raises(AnsibleParserError, match=message.replace("(", r"\(").replace(")", r"\)")):
         run(tmp_path, "plugin: workstation.vms.guests\n" + config + "\n")
     assert calls == []
+
+
+@pytest.mark.parametrize("block, full_state", [({}, False), ({"full_state": True}, True)])
+def test_lxd_full_state_reaches_the_client(monkeypatch, block, full_state):
+    from ansible_collections.workstation.vms.plugins.module_utils import lxd
+    asked = []
+    monkeypatch.setattr(lxd.LxdClient, "guests", lambda self, **kwargs: asked.append(kwargs) or [])
+    job, = plugin_mod.parse_backends({"lxd": dict(block, socket="/nonexistent.socket")})
+    assert plugin_mod.list_job(job) == []
+    assert asked == [{"all_projects": False, "full_state": full_state}]
 
 
 @pytest.mark.parametrize("raw, state", [

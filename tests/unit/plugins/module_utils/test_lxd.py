@@ -118,6 +118,49 @@ def test_summary_of_a_vm_without_agent_has_no_addresses():
     assert summary["type"] == "virtual-machine" and summary["ipv4"] == [] and summary["disk"] == 10 * 1024 ** 3
 
 
+LEASE = {"hostname": "lxdi-bench-00", "hwaddr": "00:16:3e:7e:ae:4c", "address": "10.99.10.75", "type": "dynamic",
+         "location": "none", "project": "default"}
+
+
+def running(devices, itype="container"):
+    """A recorded running container (without its state, as recursion=1 lists it) with other NIC devices."""
+    inst = fixture("container_running.json")
+    inst.pop("state")
+    inst.update(type=itype, expanded_devices=dict(devices, root={"type": "disk", "path": "/", "pool": "default"}))
+    return inst
+
+
+def leases_of(book):
+    return lambda network, project: book.get(network)
+
+
+def test_lease_addresses_by_hwaddr_in_guest_nic_order():
+    inst = running({"eth1": {"type": "nic", "nictype": "bridged", "parent": "br1", "hwaddr": "00:16:3E:00:00:01"},
+                    "eth0": {"type": "nic", "network": "lxdbr0", "name": "eth0"}})
+    book = {"lxdbr0": [LEASE, dict(LEASE, type="static")],   # a reserved address: listed static and dynamic
+            "br1": [dict(LEASE, hwaddr="00:16:3e:00:00:01", address="10.1.0.9")]}
+    assert lxd.lease_addresses(inst, leases_of(book)) == (["10.99.10.75", "10.1.0.9"], [])
+
+
+@pytest.mark.parametrize("devices, book", [
+    ({"eth0": {"type": "nic", "nictype": "macvlan", "parent": "eno1"}}, {}),
+    ({"eth0": {"type": "nic", "network": "lxdbr0"}}, {"lxdbr0": [LEASE, dict(LEASE, address="fd42::1")]}),
+    ({"eth0": {"type": "nic", "network": "lxdbr0"}}, {"lxdbr0": [dict(LEASE, hwaddr="00:16:3e:00:00:02")]}),
+    ({"eth0": {"type": "nic", "network": "lxdbr0"}}, {"lxdbr0": None}),
+    ({}, {}),
+], ids=["macvlan", "ipv6-network", "no-lease-of-ours", "unmanaged", "no-nic"])
+def test_lease_addresses_none_where_only_state_knows(devices, book):
+    assert lxd.lease_addresses(running(devices), leases_of(book)) is None
+
+
+def test_lease_addresses_of_a_vm_only_with_one_nic():
+    one = {"eth0": {"type": "nic", "network": "lxdbr0"}}
+    book = {"lxdbr0": [LEASE, dict(LEASE, hwaddr="00:16:3e:00:00:03", address="10.99.10.80")]}
+    assert lxd.lease_addresses(running(one, "virtual-machine"), leases_of(book)) == (["10.99.10.75"], [])
+    two = dict(one, eth1={"type": "nic", "network": "lxdbr0", "hwaddr": "00:16:3e:00:00:03"})
+    assert lxd.lease_addresses(running(two, "virtual-machine"), leases_of(book)) is None
+
+
 def test_addresses_of_one_nic():
     state = fixture("vm_state_agent.json")
     assert lxd.addresses(state, "inet") == ["10.99.10.50"]
@@ -144,18 +187,26 @@ def envelope(metadata, status=200):
 def daemon(tmp_path):
     seen = []
     container = fixture("container_running.json")
+    # what the daemon answers: a test may change the leases (None: 404, as for an unmanaged bridge)
+    answers = {"leases": [LEASE]}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):  # noqa: N802 (http.server's naming)
             seen.append(self.path)
+            status, body = 404, envelope(None, 404)
             if self.path.startswith("/1.0/instances?"):
-                status, body = 200, envelope([container])
+                listed = dict(container)
+                if "recursion=1" in self.path:
+                    listed.pop("state")
+                status, body = 200, envelope([listed])
+            elif self.path.startswith("/1.0/instances/%s/state" % container["name"]):
+                status, body = 200, envelope(container["state"])
             elif self.path.startswith("/1.0/instances/%s?" % container["name"]):
                 status, body = 200, envelope(container)
-            else:
-                status, body = 404, envelope(None, 404)
+            elif self.path.startswith("/1.0/networks/lxdbr0/leases") and answers["leases"] is not None:
+                status, body = 200, envelope(answers["leases"])
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Length", str(len(data)))
@@ -169,16 +220,16 @@ def daemon(tmp_path):
     server = FakeDaemon(path, Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield path, seen
+    yield path, seen, answers
     server.shutdown()
     server.server_close()
 
 
-def test_guests_is_one_request_and_never_imports_pylxd(daemon, monkeypatch):
-    path, seen = daemon
+def test_full_state_guests_is_one_request_and_never_imports_pylxd(daemon, monkeypatch):
+    path, seen, _answers = daemon
     monkeypatch.delitem(sys.modules, "pylxd", raising=False)
     client = lxd.LxdClient(socket=path, project="dev")
-    guests = client.guests(all_projects=True)
+    guests = client.guests(all_projects=True, full_state=True)
     assert len(seen) == 1 and client.calls == 1
     assert seen[0].startswith("/1.0/instances?") and "recursion=2" in seen[0] and "all-projects=true" in seen[0]
     assert "project=" not in seen[0]
@@ -186,8 +237,29 @@ def test_guests_is_one_request_and_never_imports_pylxd(daemon, monkeypatch):
     assert "pylxd" not in sys.modules
 
 
+def test_guests_from_leases_equal_full_state_without_asking_state(daemon):
+    path, seen, _answers = daemon
+    full = lxd.LxdClient(socket=path).guests(full_state=True)
+    del seen[:]
+    client = lxd.LxdClient(socket=path)
+    assert client.guests() == full
+    assert [p.split("?")[0] for p in seen] == ["/1.0/instances", "/1.0/networks/lxdbr0/leases"]
+    assert "recursion=1" in seen[0] and "project=default" in seen[1] and client.calls == 2
+
+
+@pytest.mark.parametrize("leases", [None, [], [dict(LEASE, address="10.99.10.76")] + [LEASE]],
+                         ids=["unmanaged-bridge", "no-lease", "two-leases"])
+def test_guests_ask_state_where_leases_cannot_tell(daemon, leases):
+    path, seen, answers = daemon
+    full = lxd.LxdClient(socket=path).guests(full_state=True)
+    answers["leases"] = leases
+    del seen[:]
+    assert lxd.LxdClient(socket=path).guests() == full
+    assert seen[-1].startswith("/1.0/instances/lxdi-bench-00/state")
+
+
 def test_instance_get_and_missing(daemon):
-    path, seen = daemon
+    path, seen, _answers = daemon
     client = lxd.LxdClient(socket=path, project="dev")
     assert client.instance("lxdi-bench-00")["name"] == "lxdi-bench-00"
     assert client.instance("nope") is None
