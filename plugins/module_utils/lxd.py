@@ -4,10 +4,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """All talk with LXD and Incus: LxdClient, image sources, the settings lxd_instance manages.
 
-Transport. Reads (GET) go over the standard library (http.client on the unix socket, or HTTPS with the
-client certificate and server pinning): a no-op module run and an inventory listing then cost one request
-and never pay the ~0.13 s of ``import pylxd``. Writes (create, update, state changes, exec, delete,
-certificate registration) go through pylxd's API session, imported only when a write happens.
+Transport. Reads (GET) go over the standard library (HTTP/1.1 on the unix socket with the socket module alone,
+or http.client over HTTPS with the client certificate and server pinning): a no-op module run and an inventory
+listing then cost one request and never pay the ~0.13 s of ``import pylxd``, nor, on the socket, the import of
+http.client, ssl and the email package (~40 ms; modules run from a zip, so every import is compiled afresh).
+Writes (create, update, state changes, exec, delete, certificate registration) go through pylxd's API session,
+imported only when a write happens.
 
 Labels. A label ``<key>: <value>`` is the config key ``user.label.<key>`` (LABEL_PREFIX). Other ``user.*``
 keys (``user.user-data``, ``user.meta-data``, ``user.vendor-data``, ``user.network-config`` that cloud-init
@@ -24,12 +26,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import json
 import os
 import re
 import socket as _socket
-import ssl
 import time
 from urllib.parse import quote, urlencode, urlparse
 
@@ -67,16 +67,86 @@ class LxdError(Exception):
         self.status = status
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+class _UnixHttp:
+    """Keep-alive HTTP/1.1 GETs over a unix socket: what LXD and Incus answer (Content-Length or chunked bodies)."""
 
-    def connect(self):
-        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
+    def __init__(self, path, timeout):
+        self._path, self._timeout = path, timeout
+        self._sock = self._file = None
+
+    def get(self, path):
+        """(status, body) of GET `path`; OSError or ValueError when the connection breaks or the answer is bad."""
+        if self._sock is None:
+            self._sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            self._sock.settimeout(self._timeout)
+            self._sock.connect(self._path)
+            self._file = self._sock.makefile("rb")
+        self._sock.sendall(("GET %s HTTP/1.1\r\nHost: lxd\r\n\r\n" % path).encode("ascii"))
+        status_line = self._file.readline()
+        if not status_line:
+            raise OSError("the daemon closed the connection")
+        parts = status_line.split(None, 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise ValueError("not an HTTP answer: %r" % status_line[:80])
+        status = int(parts[1])
+        headers = {}
+        while True:
+            line = self._file.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            key, _sep, value = line.decode("latin-1").partition(":")
+            headers[key.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b"".join(iter(self._chunk, b""))
+        elif "content-length" in headers:
+            body = self._exactly(int(headers["content-length"]))
+        else:
+            body = self._file.read()
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, body
+
+    def _chunk(self):
+        size = int(self._file.readline().split(b";", 1)[0], 16)
+        data = self._exactly(size)
+        if size == 0:
+            while self._file.readline() not in (b"\r\n", b"\n", b""):
+                pass   # trailers
+            return b""
+        self._file.readline()
+        return data
+
+    def _exactly(self, size):
+        data = self._file.read(size)
+        if len(data) != size:
+            raise OSError("the daemon closed the connection mid-answer")
+        return data
+
+    def close(self):
+        for thing in (self._file, self._sock):
+            if thing is not None:
+                thing.close()
+        self._sock = self._file = None
+
+
+class _Https:
+    """GETs over one http.client HTTPS connection (imported only here: the socket never needs it)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def get(self, path):
+        import http.client  # pylint: disable=import-outside-toplevel
+        try:
+            self.conn.request("GET", path, headers={"Host": "lxd"})
+            response = self.conn.getresponse()
+            return response.status, response.read()
+        except http.client.HTTPException as exc:
+            raise OSError(str(exc) or exc.__class__.__name__)
+
+    def close(self):
+        self.conn.close()
 
 
 def find_socket(socket=None):
@@ -95,6 +165,7 @@ def find_socket(socket=None):
 def cert_fingerprint(pem_or_der):
     """SHA-256 (hex) of a certificate given as PEM text or DER bytes."""
     if isinstance(pem_or_der, str):
+        import ssl  # pylint: disable=import-outside-toplevel
         pem_or_der = ssl.PEM_cert_to_DER_cert(pem_or_der)
     return hashlib.sha256(pem_or_der).hexdigest()
 
@@ -134,6 +205,7 @@ class LxdClient:
 
     # ---- transport -------------------------------------------------------------------------------
     def _ssl_context(self):
+        import ssl  # pylint: disable=import-outside-toplevel
         if self.server_cert:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
@@ -150,20 +222,21 @@ class LxdClient:
     def _connection(self):
         if self._conn is None:
             if self.socket:
-                self._conn = _UnixConnection(self.socket, self.timeout)
+                self._conn = _UnixHttp(self.socket, self.timeout)
             else:
-                self._conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
-                                                         context=self._ssl_context())
-                self._conn.connect()
+                import http.client  # pylint: disable=import-outside-toplevel
+                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
+                                                   context=self._ssl_context())
+                conn.connect()
                 if self.server_cert:
                     with open(self.server_cert, encoding="utf-8") as handle:
                         wanted = cert_fingerprint(handle.read())
-                    seen = cert_fingerprint(self._conn.sock.getpeercert(binary_form=True))
+                    seen = cert_fingerprint(conn.sock.getpeercert(binary_form=True))
                     if seen != wanted:
-                        self._conn.close()
-                        self._conn = None
+                        conn.close()
                         raise LxdError("server_cert: the server's certificate (sha256 %s) is not the pinned one "
                                        "(sha256 %s)" % (seen, wanted))
+                self._conn = _Https(conn)
         return self._conn
 
     def _path(self, path, params=None):
@@ -178,19 +251,17 @@ class LxdClient:
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                conn.request("GET", full, headers={"Host": "lxd"})
-                response = conn.getresponse()
-                body = response.read()
+                status, body = conn.get(full)
                 break
-            except (http.client.HTTPException, OSError) as exc:
+            except (OSError, ValueError) as exc:
                 conn.close()
                 self._conn = None
                 if attempt == 2:
                     raise LxdError("cannot reach %s: %s" % (self.url or self.socket, exc))
         self.calls += 1
-        if raw and response.status == 200:
+        if raw and status == 200:
             return body.decode("utf-8", "replace")
-        return self._check(response.status, body, "GET " + full)
+        return self._check(status, body, "GET " + full)
 
     @staticmethod
     def _check(status, body, what):
@@ -319,6 +390,7 @@ class LxdClient:
         """Add our client certificate to the server's trust store with the one-time `trust_token`."""
         if not self.client_cert:
             raise InputError("trust_token: needs client_cert and client_key (the certificate to register)")
+        import ssl  # pylint: disable=import-outside-toplevel
         with open(self.client_cert, encoding="utf-8") as handle:
             der = ssl.PEM_cert_to_DER_cert(handle.read())
         body = {"type": "client", "certificate": base64.b64encode(der).decode("ascii"), "trust_token": self.trust_token}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -314,7 +315,7 @@ def test_trust_token_registers_once_then_retries(monkeypatch, tmp_path):
 
 
 def test_pinning_compares_sha256():
-    assert lxd.cert_fingerprint(PEM) == lxd.cert_fingerprint(lxd.ssl.PEM_cert_to_DER_cert(PEM))
+    assert lxd.cert_fingerprint(PEM) == lxd.cert_fingerprint(ssl.PEM_cert_to_DER_cert(PEM))
     assert len(lxd.cert_fingerprint(PEM)) == 64
 
 
@@ -349,3 +350,32 @@ def test_wait_operation_rides_over_incus_wait_timeouts(monkeypatch):
     answers[:] = [lxd.LxdError("GET /1.0/operations/op1/wait: not found", 404)]
     with pytest.raises(lxd.LxdError, match="not found"):
         Slow().wait_operation("op1", timeout=60)
+
+
+def test_socket_client_reads_chunked_and_closing_answers(tmp_path):
+    """LXD (Go) sends large answers chunked; a server may also close after an answer without a length."""
+    path = str(tmp_path / "raw.socket")
+    body = json.dumps(envelope(1)).encode()
+    chunks = b"".join(b"%x%s\r\n%s\r\n" % (len(part), b";ext=1" if i == 1 else b"", part)
+                      for i, part in enumerate((body[:5], body[5:30], body[30:])))
+    answers = [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\nX-T: 1\r\n\r\n",
+               b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + json.dumps(envelope([2])).encode()]
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(1)
+
+    def serve():
+        conn = server.accept()[0]
+        for index, answer in enumerate(answers):
+            conn.recv(65536)
+            conn.sendall(answer)
+            if index == len(answers) - 1:
+                conn.close()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = lxd.LxdClient(socket=path)
+    assert client.request("GET", "/a")["metadata"] == 1
+    assert client.request("GET", "/b")["metadata"] == [2]
+    assert client._conn._sock is None   # closed as the server said
+    thread.join(5)
+    server.close()
