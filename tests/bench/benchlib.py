@@ -60,6 +60,21 @@ def gate(name):
     return seen
 
 
+def options(doc, **sizes):
+    """The command line every bench takes (both venvs, the collection path, --reps, --keep) plus its sizes,
+    e.g. count=20 gives --count N (an int)."""
+    import argparse  # pylint: disable=import-outside-toplevel
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--ours-venv", required=True)
+    parser.add_argument("--anchor-venv", required=True)
+    parser.add_argument("--collections", required=True)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the containers for another run")
+    for name, default in sizes.items():
+        parser.add_argument("--" + name, type=type(default), default=default)
+    return parser.parse_args()
+
+
 def interleaved(cases, reps, warmup=1, check=None):
     """Run each (name, args, env) of `cases` in turn, `reps` rounds after `warmup` uncounted ones, so drift on a
     shared machine hits all alike; returns {name: [seconds, ...]}. check(name, stdout) may reject an output."""

@@ -10,7 +10,6 @@ Usage: python bench.py --ours-venv V --anchor-venv V --collections DIR [--count 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -58,14 +57,7 @@ def inventories(work, containers):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ours-venv", required=True)
-    parser.add_argument("--anchor-venv", required=True)
-    parser.add_argument("--collections", required=True)
-    parser.add_argument("--count", type=int, default=4)
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--keep", action="store_true")
-    opts = parser.parse_args()
+    opts = benchlib.options(__doc__, count=4)
     containers = benchlib.ensure_containers(PREFIX, opts.count)
     try:
         with tempfile.TemporaryDirectory(prefix="conn-bench-") as work:

@@ -11,7 +11,6 @@ Usage: python bench.py --ours-venv V --anchor-venv V --collections DIR [--counts
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import os
@@ -140,14 +139,7 @@ def bench(opts, work, count):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ours-venv", required=True)
-    parser.add_argument("--anchor-venv", required=True)
-    parser.add_argument("--collections", required=True)
-    parser.add_argument("--counts", default="50,200", help="comma-separated container counts, ascending")
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--keep", action="store_true", help="keep the containers for another run")
-    opts = parser.parse_args()
+    opts = benchlib.options(__doc__, counts="50,200")
     counts = sorted(int(c) for c in opts.counts.split(","))
     work = tempfile.mkdtemp(prefix="inv-bench-")
     results = []

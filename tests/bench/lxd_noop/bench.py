@@ -9,7 +9,6 @@ Usage: python bench.py --ours-venv V --anchor-venv V --collections DIR [--count 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -62,14 +61,7 @@ def write(work, name, task, count, extra=""):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ours-venv", required=True)
-    parser.add_argument("--anchor-venv", required=True)
-    parser.add_argument("--collections", required=True)
-    parser.add_argument("--count", type=int, default=20)
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--keep", action="store_true")
-    opts = parser.parse_args()
+    opts = benchlib.options(__doc__, count=20)
     benchlib.ensure_containers(PREFIX, opts.count, ("limits.cpu=1", "limits.memory=128MiB"))
     try:
         with tempfile.TemporaryDirectory(prefix="lxdi-bench-") as work:
