@@ -45,8 +45,7 @@ def inventories(work, containers):
                  for n in containers],
         "anchor": ["%s ansible_connection=community.general.lxd ansible_host=%s %s" % (n, n, common)
                    for n in containers],
-        "local": ["local-%d ansible_connection=local ansible_python_interpreter={{ ansible_playbook_python }}" % i
-                  for i in range(len(containers))],
+        "local": ["local-%d ansible_connection=local %s" % (i, common) for i in range(len(containers))],
     }
     paths = {}
     for name, hosts in lines.items():
