@@ -159,8 +159,9 @@ def ensure_containers(prefix, count, config=(), addresses=False):
             sys.exit("bench: timed out after 300 s waiting for %d containers %s* to have an IPv4 address"
                      % (count, prefix))
         time.sleep(2)
-    print("%d containers %s* ready (%d already there) in %.0fs" % (count, prefix, len(existing & set(wanted)),
-                                                                  time.monotonic() - started), flush=True)
+    took = time.monotonic() - started
+    print("%d containers %s* ready (%d already there) in %.0fs" % (count, prefix, len(existing & set(wanted)), took),
+          flush=True)
     return wanted
 
 
