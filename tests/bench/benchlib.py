@@ -34,13 +34,19 @@ def sh(args, check=True, **kwargs):
     return result
 
 
-def timed(args, env=None, cwd=None):
-    started = time.monotonic()
-    result = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, check=False)
-    took = time.monotonic() - started
-    if result.returncode != 0:
-        sys.exit("%s failed: %s%s" % (" ".join(args), result.stdout.decode()[-3000:], result.stderr.decode()))
-    return took, result.stdout
+def timed(args, env=None, cwd=None, tries=1):
+    """(seconds, stdout) of one successful run. With tries > 1 a failed run is run again (and that run timed):
+    on a daemon shared with other users, an instance deleted while an anchor lists it fails that listing."""
+    for attempt in range(1, tries + 1):
+        started = time.monotonic()
+        result = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, check=False)
+        took = time.monotonic() - started
+        if result.returncode == 0:
+            return took, result.stdout
+        failure = "%s failed: %s%s" % (" ".join(args), result.stdout.decode()[-3000:], result.stderr.decode()[-3000:])
+        if attempt < tries:
+            print("bench: run %d of %d failed, trying again: %s" % (attempt, tries, failure[-300:]), file=sys.stderr)
+    sys.exit(failure)
 
 
 def load():
@@ -75,13 +81,13 @@ def options(doc, **sizes):
     return parser.parse_args()
 
 
-def interleaved(cases, reps, warmup=1, check=None):
+def interleaved(cases, reps, warmup=1, check=None, tries=1):
     """Run each (name, args, env) of `cases` in turn, `reps` rounds after `warmup` uncounted ones, so drift on a
     shared machine hits all alike; returns {name: [seconds, ...]}. check(name, stdout) may reject an output."""
     times = {name: [] for name, _args, _env in cases}
     for rep in range(warmup + reps):
         for name, args, env in cases:
-            took, out = timed(args, env)
+            took, out = timed(args, env, tries=tries)
             if check:
                 check(name, out.decode())
             if rep >= warmup:
@@ -221,7 +227,7 @@ class CountingProxy(threading.Thread):
         """The requests one command makes through the proxy (counted before they are forwarded, so all are in
         once it has exited)."""
         before = len(self.requests)
-        timed(args, env, cwd)
+        timed(args, env, cwd, tries=2)
         return self.requests[before:]
 
     def close(self):
