@@ -102,7 +102,7 @@ def bench(opts, work, count):
     proxy = benchlib.CountingProxy(os.path.join(work, "count-%d.socket" % count))
     proxy.start()
     pcfg = configs(os.path.join(work), proxy.path)
-    requests = {name: proxy.during([inv[name.split("_")[0]], "-i", pcfg[name], "--list"], env, work)
+    requests = {name: proxy.during([inv[name.split("_", maxsplit=1)[0]], "-i", pcfg[name], "--list"], env, work)
                 for name, env in (("ours", ours_env), ("ours_full_state", ours_env), ("anchor", anchor_env))}
     proxy.close()
     floor_s = floor(requests["ours"], opts.reps)
