@@ -345,7 +345,8 @@ def listing(socket, full_state):
 
 
 def test_lease_listing_equals_full_state(lxd_daemon):
-    """Every host (ours and any other on the daemon), every variable, every group: the same either way. Each
+    """Every host (ours and any other on the daemon), every variable, every group: the same either way (but for
+    addresses on bridges inside another user's guest: see below). Each
     path is listed twice around the other, so that another user's instance changing meanwhile shows as a
     difference between the two full-state listings too, and is then left out."""
     full, leases, full_again = (listing(lxd_daemon["socket"], flag) for flag in (True, False, True))
@@ -354,7 +355,13 @@ def test_lease_listing_equals_full_state(lxd_daemon):
     steady = {h for h, v in full["_meta"]["hostvars"].items() if full_again["_meta"]["hostvars"].get(h) == v}
     assert set(ours) <= steady, "our containers changed between two full-state listings"
     for host in sorted(steady):
-        assert leases["_meta"]["hostvars"].get(host) == full["_meta"]["hostvars"][host], host
+        got, wanted = plain(leases["_meta"]["hostvars"].get(host) or {}), plain(full["_meta"]["hostvars"][host])
+        if host not in ours:
+            # The one documented difference (docs/inventory.md): addresses on bridges made inside a guest (a nested
+            # hypervisor's lxdbr0, virbr0, ...) are only in its /state; the leases give those of its own NICs.
+            lease_ipv4, full_ipv4 = got.pop("vm_ipv4", None), wanted.pop("vm_ipv4")
+            assert set(lease_ipv4 or []) <= set(full_ipv4) and bool(lease_ipv4) == bool(full_ipv4), host
+        assert got == wanted, host
     assert full["_meta"]["hostvars"]["%s-lweb1" % LRUN]["vm_ipv4"]
     for group in ("role_lweb1", "role_lweb2", "role_loff", "running", "stopped", "lxd"):
         assert {h for h in full[group]["hosts"] if h.startswith(LRUN)} == \
