@@ -11,8 +11,10 @@ short_description: Every guest of LXD/Incus, libvirt and Multipass, grouped and 
 description:
   - Lists the instances of one or more LXD or Incus daemons (all projects, a list of projects or one), of one or more
     libvirt connection URIs and of Multipass, with one listing call per backend and project
-    (LXD C(GET /1.0/instances?recursion=2); libvirt C(listAllDomains) plus one address query per running domain;
-    C(multipass list/info --format json)), never one call per guest.
+    (LXD C(GET /1.0/instances?recursion=1) plus the DHCP leases of each network the running instances use;
+    libvirt C(getAllDomainStats) plus the DHCP leases of the active networks once; one
+    C(multipass info --format json)). Only a running guest whose address no lease gives costs one more call
+    (LXD C(/state), the libvirt guest agent).
   - Each host gets a working C(ansible_connection) for its backend. LXD guests use P(workstation.vms.lxd#connection) with the
     instance B(name), project and daemon (the connection never uses the IP address to find the instance);
     libvirt guests use C(ssh) to their first IPv4 address; Multipass guests use P(workstation.vms.multipass#connection).
@@ -55,6 +57,11 @@ options:
             addresses come after those of the guest's own NICs in C(vm_ipv4) and C(ansible_host); bridges made inside
             a guest, such as C(docker0) or C(br-*), are never used unless named here; as in
             M(workstation.vms.lxd_instance)).
+          - C(full_state) (default false) asks the daemon for every instance's full state in one
+            C(GET /1.0/instances?recursion=2) instead, which it computes for each instance (disk, memory, processes;
+            about 20 ms each). Without it, a running instance's addresses come from the leases of its networks, and
+            from its C(/state) only where a NIC has no single IPv4 lease or its network has IPv6 (addresses the guest
+            picks itself); the host variables are the same either way.
         type: raw
       libvirt:
         description:
@@ -166,7 +173,7 @@ def _check_keys(block, allowed, option):
 
 
 LXD_KEYS = ("socket", "url", "client_cert", "client_key", "server_cert", "verify", "projects", "cli", "remote",
-            "preferred_nics")
+            "preferred_nics", "full_state")
 LIBVIRT_KEYS = ("uri", "ssh_user")
 MULTIPASS_KEYS = ("executable", "label_store")
 
@@ -183,6 +190,8 @@ def parse_backends(backends):
             block = _check_keys(block or {}, LXD_KEYS, where)
             if block.get("socket") and block.get("url"):
                 raise AnsibleParserError("%s: give either socket or url, not both" % where)
+            if not isinstance(block.get("full_state", False), bool):
+                raise AnsibleParserError("%s.full_state: expected true or false, got %r" % (where, block["full_state"]))
             cli = block.get("cli") or ("incus" if "incus" in str(block.get("socket") or "") else "lxc")
             if cli not in ("lxc", "incus"):
                 raise AnsibleParserError("%s.cli: '%s' is not one of lxc, incus" % (where, cli))
@@ -217,8 +226,8 @@ def list_job(job):
         from ansible_collections.workstation.vms.plugins.module_utils.lxd import LxdClient
         block = job["block"]
         client = LxdClient.from_params(block, project=job["project"], target=None, trust_token=None)
-        return client.guests(all_projects=job["all_projects"], prefer=_as_list(block.get("preferred_nics"),
-                                                                               job["where"] + ".preferred_nics"))
+        return client.guests(all_projects=job["all_projects"], full_state=block.get("full_state", False),
+                             prefer=_as_list(block.get("preferred_nics"), job["where"] + ".preferred_nics"))
     if job["backend"] == "libvirt":
         from ansible_collections.workstation.vms.plugins.module_utils.libvirt_client import LibvirtClient
         return LibvirtClient(job["uri"]).guests()

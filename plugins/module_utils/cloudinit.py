@@ -14,33 +14,25 @@ import tempfile
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.workstation.vms.plugins.module_utils.common import InputError
 
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:
-    HAS_YAML = False
-
-try:
-    import pycdlib
-    HAS_PYCDLIB = True
-except ImportError:
-    HAS_PYCDLIB = False
-
 # What cloud-init accepts as the first line of user-data besides "#cloud-config".
 _OTHER_HEADERS = ("#!", "#include", "#cloud-boothook", "#part-handler", "#upstart-job", "#cloud-config-archive",
                   "Content-Type:", "## template:")
 
 
-def _require_yaml():
-    if not HAS_YAML:
+# PyYAML and pycdlib are imported when first needed: a run without cloud-init (every no-op of an instance
+# module) then does not pay their import (~40 ms each).
+def _yaml():
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError:
         raise InputError("cloud_init: the Python library PyYAML is required on the host running the module "
                          "(pip install pyyaml)")
+    return yaml
 
 
 def dump_yaml(data):
     """YAML text of `data` as every cloud-init file here is written: block style, sorted keys."""
-    _require_yaml()
-    return yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
+    return _yaml().safe_dump(data, default_flow_style=False, sort_keys=True)
 
 
 def render_user_data(value, option="cloud_init"):
@@ -66,7 +58,7 @@ def render_user_data(value, option="cloud_init"):
 
 
 def parse_cloud_config(text, option="cloud_init"):
-    _require_yaml()
+    yaml = _yaml()
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -119,7 +111,9 @@ def write_seed_iso(path, user_data, meta, network_config=None, mode=0o600):
     """Write a NoCloud seed ISO (volume label "cidata") atomically: a reader never sees half an ISO.
 
     The ISO holds the user-data, which may hold secrets: it is written with `mode` (0600 by default)."""
-    if not HAS_PYCDLIB:
+    try:
+        import pycdlib  # pylint: disable=import-outside-toplevel
+    except ImportError:
         raise InputError("cloud_init: the Python library pycdlib is required to write the NoCloud seed ISO "
                          "(pip install pycdlib)")
     files = [("user-data", user_data or "#cloud-config\n{}\n"), ("meta-data", meta)]

@@ -34,6 +34,14 @@ class LibvirtError(Exception):
     """A libvirt or host operation failed; the message says which."""
 
 
+def state_name(state, reason):
+    # A domain being started (by us, libvirt's autostart or the stateless keeper) is paused until QEMU runs it:
+    # it is on its way to running, and resuming it fails ("domain is already running" a moment later).
+    if state == libvirt.VIR_DOMAIN_PAUSED and reason == libvirt.VIR_DOMAIN_PAUSED_STARTING_UP:
+        return "running"
+    return STATE_NAMES.get(state, "unknown")
+
+
 class LibvirtClient:
     """One libvirt connection; constructible without an AnsibleModule (the inventory plugin uses it)."""
 
@@ -63,12 +71,7 @@ class LibvirtClient:
 
     @staticmethod
     def state(dom):
-        state, reason = dom.state()[:2]
-        # A domain being started (by us, libvirt's autostart or the stateless keeper) is paused until QEMU runs it:
-        # it is on its way to running, and resuming it fails ("domain is already running" a moment later).
-        if state == libvirt.VIR_DOMAIN_PAUSED and reason == libvirt.VIR_DOMAIN_PAUSED_STARTING_UP:
-            return "running"
-        return STATE_NAMES.get(state, "unknown")
+        return state_name(*dom.state()[:2])
 
     @staticmethod
     def xml(dom, inactive=False):
@@ -244,19 +247,20 @@ class LibvirtClient:
 
     # --- inventory
     def guests(self):
-        """Every domain as a common instance_result dict: one listAllDomains, one XMLDesc per domain (labels
-        come from our metadata), the DHCP leases once per active network, and at most one guest-agent query
-        per running domain whose MAC has no lease."""
+        """Every domain as a common instance_result dict: one getAllDomainStats for every domain's state, one
+        XMLDesc per domain (labels and MAC come from our metadata: libvirt has no call for all domains' XML),
+        the DHCP leases once per active network, and at most one guest-agent query per running domain whose
+        MAC has no lease."""
         result = []
         try:
-            domains = self.conn.listAllDomains(0)
+            stats = self.conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE)
         except libvirt.libvirtError as exc:
             raise LibvirtError("listing domains on %s failed: %s" % (self.uri, exc))
         leases = None
-        for dom in domains:
+        for dom, record in stats:
+            state = state_name(record.get("state.state"), record.get("state.reason"))
             try:
                 xml_text = dom.XMLDesc(0)
-                state = self.state(dom)
             except libvirt.libvirtError:
                 continue  # vanished meanwhile
             try:

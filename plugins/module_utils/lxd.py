@@ -4,10 +4,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """All talk with LXD and Incus: LxdClient, image sources, the settings lxd_instance manages.
 
-Transport. Reads (GET) go over the standard library (http.client on the unix socket, or HTTPS with the
-client certificate and server pinning): a no-op module run and an inventory listing then cost one request
-and never pay the ~0.13 s of ``import pylxd``. Writes (create, update, state changes, exec, delete,
-certificate registration) go through pylxd's API session, imported only when a write happens.
+Transport. Reads (GET) go over the standard library (HTTP/1.1 on the unix socket with the socket module alone,
+or http.client over HTTPS with the client certificate and server pinning): a no-op module run and an inventory
+listing then cost one request and never pay the ~0.13 s of ``import pylxd``, nor, on the socket, the import of
+http.client, ssl and the email package (~40 ms; modules run from a zip, so every import is compiled afresh).
+Writes (create, update, state changes, exec, delete, certificate registration) go through pylxd's API session,
+imported only when a write happens.
 
 Labels. A label ``<key>: <value>`` is the config key ``user.label.<key>`` (LABEL_PREFIX). Other ``user.*``
 keys (``user.user-data``, ``user.meta-data``, ``user.vendor-data``, ``user.network-config`` that cloud-init
@@ -25,12 +27,10 @@ from __future__ import annotations
 import base64
 import fnmatch
 import hashlib
-import http.client
 import json
 import os
 import re
 import socket as _socket
-import ssl
 import time
 from urllib.parse import quote, unquote, urlencode, urlparse
 
@@ -90,16 +90,86 @@ class OperationTimeout(LxdError):
     """A daemon operation still runs when its wait is over (it goes on on the daemon)."""
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+class _UnixHttp:
+    """Keep-alive HTTP/1.1 GETs over a unix socket: what LXD and Incus answer (Content-Length or chunked bodies)."""
 
-    def connect(self):
-        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
+    def __init__(self, path, timeout):
+        self._path, self._timeout = path, timeout
+        self._sock = self._file = None
+
+    def get(self, path):
+        """(status, body) of GET `path`; OSError or ValueError when the connection breaks or the answer is bad."""
+        if self._sock is None:
+            self._sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            self._sock.settimeout(self._timeout)
+            self._sock.connect(self._path)
+            self._file = self._sock.makefile("rb")
+        self._sock.sendall(("GET %s HTTP/1.1\r\nHost: lxd\r\n\r\n" % path).encode("ascii"))
+        status_line = self._file.readline()
+        if not status_line:
+            raise OSError("the daemon closed the connection")
+        parts = status_line.split(None, 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise ValueError("not an HTTP answer: %r" % status_line[:80])
+        status = int(parts[1])
+        headers = {}
+        while True:
+            line = self._file.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            key, _sep, value = line.decode("latin-1").partition(":")
+            headers[key.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b"".join(iter(self._chunk, b""))
+        elif "content-length" in headers:
+            body = self._exactly(int(headers["content-length"]))
+        else:
+            body = self._file.read()
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, body
+
+    def _chunk(self):
+        size = int(self._file.readline().split(b";", 1)[0], 16)
+        data = self._exactly(size)
+        if size == 0:
+            while self._file.readline() not in (b"\r\n", b"\n", b""):
+                pass   # trailers
+            return b""
+        self._file.readline()
+        return data
+
+    def _exactly(self, size):
+        data = self._file.read(size)
+        if len(data) != size:
+            raise OSError("the daemon closed the connection mid-answer")
+        return data
+
+    def close(self):
+        for thing in (self._file, self._sock):
+            if thing is not None:
+                thing.close()
+        self._sock = self._file = None
+
+
+class _Https:
+    """GETs over one http.client HTTPS connection (imported only here: the socket never needs it)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def get(self, path):
+        import http.client  # pylint: disable=import-outside-toplevel
+        try:
+            self.conn.request("GET", path, headers={"Host": "lxd"})
+            response = self.conn.getresponse()
+            return response.status, response.read()
+        except http.client.HTTPException as exc:
+            raise OSError(str(exc) or exc.__class__.__name__)
+
+    def close(self):
+        self.conn.close()
 
 
 def find_socket(socket=None):
@@ -118,6 +188,7 @@ def find_socket(socket=None):
 def cert_fingerprint(pem_or_der):
     """SHA-256 (hex) of a certificate given as PEM text or DER bytes."""
     if isinstance(pem_or_der, str):
+        import ssl  # pylint: disable=import-outside-toplevel
         pem_or_der = ssl.PEM_cert_to_DER_cert(pem_or_der)
     return hashlib.sha256(pem_or_der).hexdigest()
 
@@ -164,6 +235,7 @@ class LxdClient:
 
     # ---- transport -------------------------------------------------------------------------------
     def _ssl_context(self):
+        import ssl  # pylint: disable=import-outside-toplevel
         if self.server_cert:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
@@ -192,8 +264,10 @@ class LxdClient:
     def _connection(self):
         if self._conn is None:
             if self.socket:
-                self._conn = _UnixConnection(self.socket, self.timeout)
+                self._conn = _UnixHttp(self.socket, self.timeout)
             else:
+                import http.client  # pylint: disable=import-outside-toplevel
+                import ssl  # pylint: disable=import-outside-toplevel
                 conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
                                                    context=self._ssl_context())
                 try:
@@ -204,15 +278,14 @@ class LxdClient:
                 except OSError as exc:
                     raise LxdError("url: cannot reach %s: %s; check the url and that the server listens there "
                                    "(lxc config get core.https_address)" % (self.url, exc))
-                self._conn = conn
                 if self.server_cert:
                     wanted = self._pinned_fingerprint()
-                    seen = cert_fingerprint(self._conn.sock.getpeercert(binary_form=True))
+                    seen = cert_fingerprint(conn.sock.getpeercert(binary_form=True))
                     if seen != wanted:
-                        self._conn.close()
-                        self._conn = None
+                        conn.close()
                         raise LxdError("server_cert: the server's certificate (sha256 %s) is not the pinned one "
                                        "(sha256 %s)" % (seen, wanted))
+                self._conn = _Https(conn)
         return self._conn
 
     def _path(self, path, params=None):
@@ -227,20 +300,18 @@ class LxdClient:
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                conn.request("GET", full, headers={"Host": "lxd"})
-                response = conn.getresponse()
-                body = response.read()
+                status, body = conn.get(full)
                 break
-            except (http.client.HTTPException, OSError) as exc:
+            except (OSError, ValueError) as exc:
                 conn.close()
                 self._conn = None
                 if attempt == 2:
                     option = "url" if self.url else "socket"
                     raise LxdError("%s: cannot reach %s: %s" % (option, self.url or self.socket, exc))
         self.calls += 1
-        if raw and response.status == 200:
+        if raw and status == 200:
             return body.decode("utf-8", "replace")
-        return self._check(response.status, body, "GET " + full)
+        return self._check(status, body, "GET " + full)
 
     @staticmethod
     def _check(status, body, what):
@@ -404,6 +475,7 @@ class LxdClient:
         """Add our client certificate to the server's trust store with the one-time `trust_token`."""
         if not self.client_cert:
             raise InputError("trust_token: needs client_cert and client_key (the certificate to register)")
+        import ssl  # pylint: disable=import-outside-toplevel
         with open(self.client_cert, encoding="utf-8") as handle:
             der = ssl.PEM_cert_to_DER_cert(handle.read())
         body = {"type": "client", "certificate": base64.b64encode(der).decode("ascii"), "trust_token": self.trust_token}
@@ -429,18 +501,17 @@ class LxdClient:
         """The instance with its state (one request), or None."""
         return self.get_or_none("/instances/%s" % quote(name, safe=""), {"recursion": 1})
 
-    def state(self, name):
-        return self.request("GET", "/instances/%s/state" % quote(name, safe=""))["metadata"]
+    def state(self, name, project=None):
+        params = {"project": project} if project else None
+        return self.request("GET", "/instances/%s/state" % quote(name, safe=""), params=params)["metadata"]
 
-    def instances(self, all_projects=False):
-        params = {"recursion": 2}
+    def instances(self, all_projects=False, recursion=2):
+        """Every instance; recursion 2 adds each one's state, which the daemon computes (disk, memory, processes,
+        network) at about 20 ms per instance, recursion 1 is config and devices only."""
+        params = {"recursion": recursion}
         if all_projects:
             params["all-projects"] = "true"
         return self.request("GET", "/instances", params=params)["metadata"] or []
-
-    def guests(self, all_projects=False, prefer=None):
-        """Every instance as the common `instance` shape, from one request (for the inventory plugin)."""
-        return [instance_summary(inst, prefer) for inst in self.instances(all_projects)]
 
     def check_project(self):
         """Raise InputError naming `project` when it is not on the server (the daemon answers a request in an
@@ -448,6 +519,45 @@ class LxdClient:
         if self.project and self.get_or_none("/projects/%s" % quote(self.project, safe="")) is None:
             raise InputError("project: no project '%s' on the server; create it (lxc project create %s) or fix "
                              "the name" % (self.project, self.project))
+
+    def leases(self, network, project=None):
+        """The DHCP leases of a managed network, or None where the daemon keeps none (an unmanaged bridge, a
+        network type without DHCP)."""
+        params = {"project": project} if project else None
+        try:
+            return self.request("GET", "/networks/%s/leases" % quote(network, safe=""), params=params)["metadata"] or []
+        except LxdError as exc:
+            if exc.status is None:
+                raise
+            return None
+
+    def guests(self, all_projects=False, full_state=False, prefer=None):
+        """Every instance as the common `instance` shape (for the inventory plugin).
+
+        Default: instances with recursion=1, the leases of each network the running instances use (once per
+        network and project), and /state only for the running instances whose addresses the leases cannot give
+        (lease_addresses). full_state: one recursion=2 request, every instance's state computed by the daemon.
+        prefer: NIC name globs whose addresses come next after those of the instance's own NICs."""
+        if full_state:
+            return [instance_summary(inst, prefer=prefer) for inst in self.instances(all_projects)]
+        found = {}
+
+        def leases(network, project):
+            if (network, project) not in found:
+                found[network, project] = self.leases(network, project)
+            return found[network, project]
+
+        result = []
+        for inst in self.instances(all_projects, recursion=1):
+            project = inst.get("project") if all_projects else None
+            status = inst.get("status")
+            # A stopped instance has no addresses; a frozen (or starting, ...) one shows what its /state says.
+            addrs = ([], []) if status == "Stopped" else lease_addresses(inst, leases) if status == "Running" else None
+            if addrs is None:
+                state = self.state(inst["name"], project)
+                addrs = addresses(state, "inet", prefer=prefer), addresses(state, "inet6", prefer=prefer)
+            result.append(instance_summary(inst, *addrs, prefer=prefer))
+        return result
 
     def image_alias(self, alias):
         return self.get_or_none("/images/aliases/%s" % quote(alias, safe=""))
@@ -576,8 +686,44 @@ def _size_or_none(value):
         return None
 
 
-def instance_summary(inst, prefer=None):
+def nic_networks(inst):
+    """(interface name in the guest, network, MAC) of each NIC device; network None for NIC types without a
+    managed network (macvlan, physical, ...)."""
+    config = dict(inst.get("expanded_config") or {}, **(inst.get("config") or {}))
+    nics = []
+    for key, dev in sorted((inst.get("expanded_devices") or inst.get("devices") or {}).items()):
+        if dev.get("type") != "nic":
+            continue
+        network = dev.get("network") or (dev.get("parent") if dev.get("nictype") == "bridged" else None)
+        mac = (dev.get("hwaddr") or config.get("volatile.%s.hwaddr" % key) or "").lower()
+        nics.append((dev.get("name") or key, network, mac))
+    return sorted(nics)
+
+
+def lease_addresses(inst, leases):
+    """(ipv4, ipv6) of a running instance from its networks' DHCP leases (`leases(network, project)` -> the
+    network's lease records or None), exactly as addresses() of its /state would give them; None when the leases
+    cannot tell: a NIC without a managed network, without exactly one IPv4 lease, or on a network with IPv6
+    (where the guest picks its own addresses: SLAAC, privacy addresses), or a VM with several NICs (the guest
+    names and orders them)."""
+    nics = nic_networks(inst)
+    if not nics or (inst.get("type") == "virtual-machine" and len(nics) > 1):
+        return None
+    ipv4 = []
+    for _ifname, network, mac in nics:
+        records = leases(network, inst.get("project")) if network and mac else None
+        if records is None:
+            return None
+        mine = {r.get("address") for r in records if (r.get("hwaddr") or "").lower() == mac and r.get("address")}
+        if any(":" in address for address in mine) or len(mine) != 1:
+            return None
+        ipv4.append(mine.pop())
+    return ipv4, []
+
+
+def instance_summary(inst, ipv4=None, ipv6=None, prefer=None):
     """The common `instance` shape of an LXD instance (as GET /1.0/instances/<name>?recursion=1 returns it);
+    ipv4/ipv6 given when they come from elsewhere than the instance's `state` (the inventory's leases);
     `prefer`: NIC name globs whose addresses come next after those of the instance's own NICs."""
     config = inst.get("expanded_config") or inst.get("config") or {}
     devices = inst.get("expanded_devices") or inst.get("devices") or {}
@@ -590,7 +736,8 @@ def instance_summary(inst, prefer=None):
     image = config.get("image.description") or config.get("volatile.base_image")
     return instance_result(
         inst["name"], "lxd", itype=inst.get("type", "container"), state=(inst.get("status") or "").lower(),
-        ipv4=addresses(state, "inet", prefer=prefer), ipv6=addresses(state, "inet6", prefer=prefer), image=image,
+        ipv4=addresses(state, "inet", prefer=prefer) if ipv4 is None else ipv4,
+        ipv6=addresses(state, "inet6", prefer=prefer) if ipv6 is None else ipv6, image=image,
         cpus=_int_or_none(config.get("limits.cpu")), memory=_size_or_none(config.get("limits.memory")),
         disk=_size_or_none(root.get("size")), mounts=sorted(mounts, key=lambda m: m["path"]),
         labels=decode_labels(config), project=inst.get("project") or "default", location=inst.get("location"),

@@ -436,7 +436,7 @@ class LxdInstance(Backend):
 
     # ---- report ------------------------------------------------------------------------------------
     def summary(self, current):
-        return lxd.instance_summary(current, self.params["preferred_nics"])
+        return lxd.instance_summary(current, prefer=self.params["preferred_nics"])
 
     def report(self, result):
         if self._client is not None and self._client.registered:

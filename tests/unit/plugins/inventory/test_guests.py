@@ -206,6 +206,7 @@ def test_cache_second_listing_makes_no_call(tmp_path, calls):
     ("backends: {lxd: {socket: /a, url: 'https://x'}}", "either socket or url"),
     ("backends: {lxd: {cli: podman}}", "backends.lxd.cli: 'podman'"),
     ("backends: {lxd: {sockt: /a}}", "backends.lxd: unknown key(s) sockt"),
+    ("backends: {lxd: {full_state: 'yes please'}}", "backends.lxd.full_state: expected true or false"),
     ("backends: {libvirt: {uri: {a: 1}}}", "backends.libvirt.uri: expected a string"),
     ("filters: {backend: docker}", "filters.backend: 'docker'"),
     ("filters: {labels: [a]}", "filters.labels: expected a dict"),
@@ -216,6 +217,16 @@ def test_bad_config_names_the_option(tmp_path, calls, config, message):
     with pytest.raises(AnsibleParserError, match=message.replace("(", r"\(").replace(")", r"\)")):
         run(tmp_path, "plugin: workstation.vms.guests\n" + config + "\n")
     assert calls == []
+
+
+@pytest.mark.parametrize("block, full_state", [({}, False), ({"full_state": True}, True)])
+def test_lxd_full_state_reaches_the_client(monkeypatch, block, full_state):
+    from ansible_collections.workstation.vms.plugins.module_utils import lxd
+    asked = []
+    monkeypatch.setattr(lxd.LxdClient, "guests", lambda self, **kwargs: asked.append(kwargs) or [])
+    job, = plugin_mod.parse_backends({"lxd": dict(block, socket="/nonexistent.socket")})
+    assert plugin_mod.list_job(job) == []
+    assert asked == [{"all_projects": False, "full_state": full_state, "prefer": []}]
 
 
 @pytest.mark.parametrize("raw, state", [
@@ -235,10 +246,11 @@ def test_lxd_preferred_nics_order_vm_ipv4_and_ansible_host(monkeypatch):
         return {"host_name": host_name, "addresses": [{"family": "inet", "address": address, "scope": "global"}]}
     state = {"network": {"docker0": nic("", "172.17.0.1"), "eth0": nic("veth1", "10.99.10.9"),
                          "wg0": nic("", "10.8.0.2"), "ens7": nic("", "192.168.5.7")}}
-    monkeypatch.setattr(lxd.LxdClient, "instances", lambda self, all_projects=False: [
+    monkeypatch.setattr(lxd.LxdClient, "instances", lambda self, all_projects=False, recursion=2: [
         {"name": "dock", "status": "Running", "state": state}])
     monkeypatch.setattr(lxd, "find_socket", lambda socket=None: "/fake.socket")
-    job = plugin_mod.parse_backends({"lxd": {"preferred_nics": ["wg*"]}})[0]
+    # full_state: the addresses come from the listing's state (the lease path is the leases test's)
+    job = plugin_mod.parse_backends({"lxd": {"preferred_nics": ["wg*"], "full_state": True}})[0]
     guest = plugin_mod.list_job(job)[0]
     assert guest["ipv4"] == ["10.99.10.9", "10.8.0.2", "192.168.5.7"]
     assert plugin_mod.connection_vars(job, guest)["ansible_host"] == "10.99.10.9"

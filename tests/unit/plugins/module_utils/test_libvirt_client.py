@@ -59,3 +59,70 @@ def test_state_of_a_domain_being_started_is_running(state, reason, name):
         def state():
             return [getattr(lvc.libvirt, state), getattr(lvc.libvirt, reason)]
     assert lvc.LibvirtClient.state(Dom()) == name
+
+
+@pytest.mark.skipif(not lvc.HAS_LIBVIRT, reason="libvirt-python is not installed")
+def test_guests_one_stats_call_leases_once_agent_only_without_lease(vm_spec):
+    from ansible_collections.workstation.vms.plugins.module_utils.libvirt_domain import build_domain_xml
+    libvirt = lvc.libvirt
+    made = []
+
+    class Dom:
+        def __init__(self, name, xml_text, agent=None):
+            self._name, self._xml, self._agent = name, xml_text, agent
+
+        def name(self):
+            return self._name
+
+        def XMLDesc(self, flags):  # pylint: disable=invalid-name
+            made.append("XMLDesc " + self._name)
+            return self._xml
+
+        def interfaceAddresses(self, source, flags):  # pylint: disable=invalid-name
+            made.append("agent " + self._name)
+            if self._agent is None:
+                raise libvirt.libvirtError("Guest agent is not responding")
+            return self._agent
+
+        def state(self):
+            raise AssertionError("the state comes from getAllDomainStats, not one call per domain")
+
+    leased, unleased, off = (vm_spec(name=n, mac="52:54:00:00:00:0%d" % i) for i, n in enumerate(("a", "b", "c")))
+    agent = {"eth0": {"addrs": [{"type": libvirt.VIR_IP_ADDR_TYPE_IPV4, "addr": "10.0.0.9"},
+                                {"type": libvirt.VIR_IP_ADDR_TYPE_IPV6, "addr": "fd00::9"}]}}
+    running = {"state.state": libvirt.VIR_DOMAIN_RUNNING, "state.reason": libvirt.VIR_DOMAIN_RUNNING_BOOTED}
+    stats = [(Dom("a", build_domain_xml(leased)), running), (Dom("b", build_domain_xml(unleased), agent), running),
+             (Dom("c", build_domain_xml(off)), {"state.state": libvirt.VIR_DOMAIN_SHUTOFF, "state.reason": 0}),
+             (Dom("other", "<domain type='kvm'><name>other</name></domain>"), running)]
+
+    class Net:
+        @staticmethod
+        def DHCPLeases():  # pylint: disable=invalid-name
+            made.append("leases")
+            return [{"type": libvirt.VIR_IP_ADDR_TYPE_IPV4, "mac": "52:54:00:00:00:00", "ipaddr": "192.168.122.5",
+                     "expirytime": 1}]
+
+        @staticmethod
+        def name():
+            return "default"
+
+    class Conn:
+        @staticmethod
+        def getAllDomainStats(flags):  # pylint: disable=invalid-name
+            assert flags == libvirt.VIR_DOMAIN_STATS_STATE
+            made.append("stats")
+            return stats
+
+        @staticmethod
+        def listAllNetworks(flags):  # pylint: disable=invalid-name
+            return [Net()]
+
+    client = object.__new__(lvc.LibvirtClient)
+    client.conn, client.uri = Conn(), "qemu:///system"
+    guests = {g["name"]: g for g in client.guests()}
+    assert [(g["state"], g["ipv4"], g["ipv6"]) for _n, g in sorted(guests.items())] == [
+        ("running", ["192.168.122.5"], []), ("running", ["10.0.0.9"], ["fd00::9"]), ("stopped", [], []),
+        ("running", [], [])]
+    assert guests["a"]["labels"] == {"role": "dev"}
+    assert made.count("stats") == 1 and made.count("leases") == 1
+    assert [m for m in made if m.startswith("agent")] == ["agent b", "agent other"]

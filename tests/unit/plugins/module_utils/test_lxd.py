@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -160,6 +161,49 @@ def test_summary_of_a_vm_without_agent_has_no_addresses():
     assert summary["type"] == "virtual-machine" and summary["ipv4"] == [] and summary["disk"] == 10 * 1024 ** 3
 
 
+LEASE = {"hostname": "lxdi-bench-00", "hwaddr": "00:16:3e:7e:ae:4c", "address": "10.99.10.75", "type": "dynamic",
+         "location": "none", "project": "default"}
+
+
+def running(devices, itype="container"):
+    """A recorded running container (without its state, as recursion=1 lists it) with other NIC devices."""
+    inst = fixture("container_running.json")
+    inst.pop("state")
+    inst.update(type=itype, expanded_devices=dict(devices, root={"type": "disk", "path": "/", "pool": "default"}))
+    return inst
+
+
+def leases_of(book):
+    return lambda network, project: book.get(network)
+
+
+def test_lease_addresses_by_hwaddr_in_guest_nic_order():
+    inst = running({"eth1": {"type": "nic", "nictype": "bridged", "parent": "br1", "hwaddr": "00:16:3E:00:00:01"},
+                    "eth0": {"type": "nic", "network": "lxdbr0", "name": "eth0"}})
+    book = {"lxdbr0": [LEASE, dict(LEASE, type="static")],   # a reserved address: listed static and dynamic
+            "br1": [dict(LEASE, hwaddr="00:16:3e:00:00:01", address="10.1.0.9")]}
+    assert lxd.lease_addresses(inst, leases_of(book)) == (["10.99.10.75", "10.1.0.9"], [])
+
+
+@pytest.mark.parametrize("devices, book", [
+    ({"eth0": {"type": "nic", "nictype": "macvlan", "parent": "eno1"}}, {}),
+    ({"eth0": {"type": "nic", "network": "lxdbr0"}}, {"lxdbr0": [LEASE, dict(LEASE, address="fd42::1")]}),
+    ({"eth0": {"type": "nic", "network": "lxdbr0"}}, {"lxdbr0": [dict(LEASE, hwaddr="00:16:3e:00:00:02")]}),
+    ({"eth0": {"type": "nic", "network": "lxdbr0"}}, {"lxdbr0": None}),
+    ({}, {}),
+], ids=["macvlan", "ipv6-network", "no-lease-of-ours", "unmanaged", "no-nic"])
+def test_lease_addresses_none_where_only_state_knows(devices, book):
+    assert lxd.lease_addresses(running(devices), leases_of(book)) is None
+
+
+def test_lease_addresses_of_a_vm_only_with_one_nic():
+    one = {"eth0": {"type": "nic", "network": "lxdbr0"}}
+    book = {"lxdbr0": [LEASE, dict(LEASE, hwaddr="00:16:3e:00:00:03", address="10.99.10.80")]}
+    assert lxd.lease_addresses(running(one, "virtual-machine"), leases_of(book)) == (["10.99.10.75"], [])
+    two = dict(one, eth1={"type": "nic", "network": "lxdbr0", "hwaddr": "00:16:3e:00:00:03"})
+    assert lxd.lease_addresses(running(two, "virtual-machine"), leases_of(book)) is None
+
+
 def test_addresses_of_one_nic():
     state = fixture("vm_state_agent.json")
     assert lxd.addresses(state, "inet") == ["10.99.10.50"]
@@ -212,20 +256,28 @@ def envelope(metadata, status=200):
 def daemon(tmp_path):
     seen = []
     container = fixture("container_running.json")
+    # what the daemon answers: a test may change the leases (None: 404, as for an unmanaged bridge)
+    answers = {"leases": [LEASE]}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):  # noqa: N802 (http.server's naming)
             seen.append(self.path)
+            status, body = 404, envelope(None, 404)
             if self.path.startswith("/1.0/instances?"):
-                status, body = 200, envelope([container])
+                listed = dict(container)
+                if "recursion=1" in self.path:
+                    listed.pop("state")
+                status, body = 200, envelope([listed])
+            elif self.path.startswith("/1.0/instances/%s/state" % container["name"]):
+                status, body = 200, envelope(container["state"])
             elif self.path.startswith("/1.0/instances/%s?" % container["name"]):
                 status, body = 200, envelope(container)
             elif self.path.split("?")[0] == "/1.0":
                 status, body = 200, envelope({"environment": {"server": "incus", "server_name": "host1"}})
-            else:
-                status, body = 404, envelope(None, 404)
+            elif self.path.startswith("/1.0/networks/lxdbr0/leases") and answers["leases"] is not None:
+                status, body = 200, envelope(answers["leases"])
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Length", str(len(data)))
@@ -239,16 +291,16 @@ def daemon(tmp_path):
     server = FakeDaemon(path, Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield path, seen
+    yield path, seen, answers
     server.shutdown()
     server.server_close()
 
 
-def test_guests_is_one_request_and_never_imports_pylxd(daemon, monkeypatch):
-    path, seen = daemon
+def test_full_state_guests_is_one_request_and_never_imports_pylxd(daemon, monkeypatch):
+    path, seen, _answers = daemon
     monkeypatch.delitem(sys.modules, "pylxd", raising=False)
     client = lxd.LxdClient(socket=path, project="dev")
-    guests = client.guests(all_projects=True)
+    guests = client.guests(all_projects=True, full_state=True)
     assert len(seen) == 1 and client.calls == 1
     assert seen[0].startswith("/1.0/instances?") and "recursion=2" in seen[0] and "all-projects=true" in seen[0]
     assert "project=" not in seen[0]
@@ -256,8 +308,29 @@ def test_guests_is_one_request_and_never_imports_pylxd(daemon, monkeypatch):
     assert "pylxd" not in sys.modules
 
 
+def test_guests_from_leases_equal_full_state_without_asking_state(daemon):
+    path, seen, _answers = daemon
+    full = lxd.LxdClient(socket=path).guests(full_state=True)
+    del seen[:]
+    client = lxd.LxdClient(socket=path)
+    assert client.guests() == full
+    assert [p.split("?")[0] for p in seen] == ["/1.0/instances", "/1.0/networks/lxdbr0/leases"]
+    assert "recursion=1" in seen[0] and "project=default" in seen[1] and client.calls == 2
+
+
+@pytest.mark.parametrize("leases", [None, [], [dict(LEASE, address="10.99.10.76")] + [LEASE]],
+                         ids=["unmanaged-bridge", "no-lease", "two-leases"])
+def test_guests_ask_state_where_leases_cannot_tell(daemon, leases):
+    path, seen, answers = daemon
+    full = lxd.LxdClient(socket=path).guests(full_state=True)
+    answers["leases"] = leases
+    del seen[:]
+    assert lxd.LxdClient(socket=path).guests() == full
+    assert seen[-1].startswith("/1.0/instances/lxdi-bench-00/state")
+
+
 def test_instance_get_and_missing(daemon):
-    path, seen = daemon
+    path, seen, _answers = daemon
     client = lxd.LxdClient(socket=path, project="dev")
     assert client.instance("lxdi-bench-00")["name"] == "lxdi-bench-00"
     assert client.instance("nope") is None
@@ -266,7 +339,7 @@ def test_instance_get_and_missing(daemon):
 
 
 def test_daemon_kind_is_read_once(daemon):
-    path, seen = daemon
+    path, seen, _answers = daemon
     client = lxd.LxdClient(socket=path)
     assert client.daemon() == "incus" and client.daemon() == "incus"
     assert seen == ["/1.0"]
@@ -319,7 +392,7 @@ def test_trust_token_registers_once_then_retries(monkeypatch, tmp_path):
 
 
 def test_pinning_compares_sha256():
-    assert lxd.cert_fingerprint(PEM) == lxd.cert_fingerprint(lxd.ssl.PEM_cert_to_DER_cert(PEM))
+    assert lxd.cert_fingerprint(PEM) == lxd.cert_fingerprint(ssl.PEM_cert_to_DER_cert(PEM))
     assert len(lxd.cert_fingerprint(PEM)) == 64
 
 
@@ -436,3 +509,32 @@ def test_unknown_project_is_named_not_the_image(monkeypatch):
     with pytest.raises(InputError, match="^project: no project 'nosuch' on the server"):
         lxd.resolve_local_image(client, {"alias": "debian/12", "local": True}, "container")
     assert asked == ["/images/aliases/debian%2F12", "/projects/nosuch"]
+
+
+def test_socket_client_reads_chunked_and_closing_answers(tmp_path):
+    """LXD (Go) sends large answers chunked; a server may also close after an answer without a length."""
+    path = str(tmp_path / "raw.socket")
+    body = json.dumps(envelope(1)).encode()
+    chunks = b"".join(b"%x%s\r\n%s\r\n" % (len(part), b";ext=1" if i == 1 else b"", part)
+                      for i, part in enumerate((body[:5], body[5:30], body[30:])))
+    answers = [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\nX-T: 1\r\n\r\n",
+               b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + json.dumps(envelope([2])).encode()]
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(1)
+
+    def serve():
+        conn = server.accept()[0]
+        for index, answer in enumerate(answers):
+            conn.recv(65536)
+            conn.sendall(answer)
+            if index == len(answers) - 1:
+                conn.close()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = lxd.LxdClient(socket=path)
+    assert client.request("GET", "/a")["metadata"] == 1
+    assert client.request("GET", "/b")["metadata"] == [2]
+    assert client._conn._sock is None   # closed as the server said
+    thread.join(5)
+    server.close()

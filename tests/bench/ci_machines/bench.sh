@@ -4,24 +4,32 @@
 #   anchor = a plain sequential loop of community.general.lxd_container create + delete (anchors' venv,
 #            tests/bench/venv.sh), the same command through `lxc exec`
 # Same daemon, same run, repetitions interleaved (anchor, ours, anchor, ours, ...). Prints each wall time, the
-# medians and the ratio ours/anchor (goal <= 0.5). Not part of `make test`.
-# Usage: bash tests/bench/ci_machines/run.sh [N=8] [REPS=1]
+# medians and the ratio ours/anchor (goal <= 0.25); JSON in .build/bench/ci_machines.json. Run by tests/bench/run.sh
+# (which sets PATH and ANSIBLE_*).   Usage: bash tests/bench/ci_machines/bench.sh ANCHOR_VENV [--count 8] [--reps 5]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 here=$root/tests/bench/ci_machines
-n=${1:-8}
-reps=${2:-1}
-anchor_venv=$(bash "$root/tests/bench/venv.sh" | tail -n1)
-mkdir -p "$root/.build/collections/ansible_collections/workstation"
-ln -sfn "$root" "$root/.build/collections/ansible_collections/workstation/vms"
-export ANSIBLE_COLLECTIONS_PATH=$root/.build/collections ANSIBLE_CONFIG=$root/ansible.cfg ANSIBLE_NOCOLOR=1
+anchor_venv=$1; shift
+n=8 reps=5
+while [ $# -gt 0 ]; do
+  case $1 in
+    --count) n=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
+    *) echo "ci_machines: unknown argument $1 (--count N, --reps R)" >&2; exit 2 ;;
+  esac
+done
+bench() { python -c "import sys; sys.path.insert(0, '$root/tests/bench'); import benchlib; $1"; }
 out=$(mktemp -d /tmp/cim-bench.XXXXXX)
 cleanup() {
-  for c in $(lxc list --format csv -c n | grep '^cim-bench' || true); do lxc delete --force "$c" >/dev/null 2>&1 || true; done
+  local left
+  left=$(lxc list cim-bench --format csv -c n | grep '^cim-bench' || true)
+  # shellcheck disable=SC2086  # a list of names
+  [ -z "$left" ] || lxc delete --force $left >/dev/null 2>&1 || true
   rm -rf "$out"
 }
 trap cleanup EXIT
 cleanup; mkdir -p "$out"
+load0=$(bench "print(benchlib.gate('ci_machines'))")
 
 now() { date +%s.%N; }
 ours=() theirs=()
@@ -37,11 +45,16 @@ for r in $(seq 1 "$reps"); do
     || { echo "ours run $r failed, see log:"; tail -30 "$out/ours-$r.log"; exit 1; }
   t2=$(now)
   theirs+=("$(echo "$t1 - $t0" | bc)"); ours+=("$(echo "$t2 - $t1" | bc)")
-  left=$(lxc list --format csv -c n | grep -c '^cim-bench' || true)
+  left=$(lxc list cim-bench --format csv -c n | grep -c '^cim-bench' || true)
   printf 'rep %d: anchor %.1fs  ours %.1fs  (containers left on the daemon: %s)\n' "$r" "${theirs[-1]}" "${ours[-1]}" "$left"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-mo=$(median "${ours[@]}"); mt=$(median "${theirs[@]}")
-printf 'N=%d containers, %d rep(s), load %s\n' "$n" "$reps" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'median wall time: ours %.1fs, anchor (community.general.lxd_container, sequential) %.1fs\n' "$mo" "$mt"
-printf 'ratio ours/anchor: %.2f (goal <= 0.50)\n' "$(echo "$mo / $mt" | bc -l)"
+bench "
+import statistics
+ours, anchor = [float(x) for x in '${ours[*]}'.split()], [float(x) for x in '${theirs[*]}'.split()]
+mo, ma = statistics.median(ours), statistics.median(anchor)
+benchlib.report('ci_machines', {'machines': $n, 'repetitions': $reps, 'ours_s': ours, 'anchor_s': anchor,
+                                'median_s': {'ours': round(mo, 2), 'anchor': round(ma, 2)},
+                                'ratio_ours_over_anchor': benchlib.ratio(mo, ma)}, $load0, [
+    'N=%d containers created, used and deleted, median of %d: ours %.1fs, sequential community.general.lxd_container'
+    ' loop %.1fs: ratio %s (goal <= 0.25)' % ($n, $reps, mo, ma, benchlib.ratio(mo, ma))])
+"
