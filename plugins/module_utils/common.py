@@ -151,6 +151,7 @@ def instance_argument_spec(states, default_state="started", wait_for=None, mount
         disk=dict(type="str"),
         cloud_init=dict(type="raw"),
         mounts=dict(type="list", elements="dict", options=mount_suboptions),
+        mounts_mode=dict(type="str", default="replace", choices=["merge", "replace"]),
         labels=dict(type="dict"),
         wait_for=dict(type="str", default="none", choices=wait_for or WAIT_FOR),
         wait_timeout=dict(type="int", default=300),

@@ -68,9 +68,20 @@ class LibvirtClient:
             return "running"
         return STATE_NAMES.get(state, "unknown")
 
+    @classmethod
+    def xml(cls, dom, inactive=False):
+        return cls.call("reading the XML of a domain", dom.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0)
+
+    def domains(self):
+        """Every domain of the connection (one listAllDomains)."""
+        try:
+            return self.conn.listAllDomains(0)
+        except libvirt.libvirtError as exc:
+            raise LibvirtError("listing domains on %s failed: %s" % (self.uri, exc))
+
     @staticmethod
-    def xml(dom, inactive=False):
-        return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0)
+    def name(dom):
+        return dom.name()
 
     def define(self, xml_text):
         try:
@@ -238,12 +249,8 @@ class LibvirtClient:
         come from our metadata), the DHCP leases once per active network, and at most one guest-agent query
         per running domain whose MAC has no lease."""
         result = []
-        try:
-            domains = self.conn.listAllDomains(0)
-        except libvirt.libvirtError as exc:
-            raise LibvirtError("listing domains on %s failed: %s" % (self.uri, exc))
         leases = None
-        for dom in domains:
+        for dom in self.domains():
             try:
                 xml_text = dom.XMLDesc(0)
                 state = self.state(dom)

@@ -107,7 +107,7 @@ def wanted_settings(params, common):
     for profile in params["profiles"] or []:
         if not profile:
             raise InputError("profiles: empty profile name")
-    return dict(common, config=config, devices=devices, labels=labels is not None, mounts=mounts is not None,
+    return dict(common, config=config, devices=devices, labels=labels is not None,
                 ports=ports is not None, profiles=params["profiles"], ephemeral=params["ephemeral"])
 
 
@@ -154,7 +154,7 @@ def plan_settings(current, wanted, mode):
         for dname in list(devices):
             if dname in wanted["devices"]:
                 continue
-            if (wanted["mounts"] and lxd.is_mount_device(devices[dname])) or \
+            if (wanted["mounts"] is not None and lxd.is_mount_device(devices[dname])) or \
                     (wanted["ports"] and devices[dname].get("type") == "proxy"):
                 del devices[dname]
         devices.update(copy.deepcopy(wanted["devices"]))
@@ -286,6 +286,18 @@ class LxdInstance(Backend):
 
     def read(self):
         return self.client.instance(self.params["name"])
+
+    def read_all(self):
+        return self.client.instances()
+
+    def mounts(self, current):
+        return [dict(path=device["path"], device_name=dname, device=device)
+                for dname, device in (current.get("devices") or {}).items() if lxd.is_mount_device(device)]
+
+    def keep_mounts(self, wanted, kept):
+        # the devices as they are (name and all), so that a kept mount is no change
+        for mount in kept:
+            wanted["devices"].setdefault(mount["device_name"], mount["device"])
 
     def plan(self, current, wanted):
         if wanted["state"] == "absent":
