@@ -31,7 +31,7 @@ def run(module, backend):
             found = [current for current in [backend.read()] if current is not None]
         else:
             found = backend.read_all()
-        instances = [summary for summary in map(backend.summary, found) if matches(summary, labels)]
+        instances = [summary for summary in map(backend.summary, found) if summary and matches(summary, labels)]
     except (InputError, InstanceError) + tuple(backend.errors) as exc:
         result = backend.error_result(exc) if isinstance(exc, tuple(backend.errors)) else {}
         module.fail_json(msg=str(exc), instances=[], **result)

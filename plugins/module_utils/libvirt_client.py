@@ -72,7 +72,7 @@ class LibvirtClient:
     def xml(cls, dom, inactive=False):
         return cls.call("reading the XML of a domain", dom.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0)
 
-    def domains(self):
+    def list_domains(self):
         """Every domain of the connection (one listAllDomains)."""
         try:
             return self.conn.listAllDomains(0)
@@ -250,7 +250,7 @@ class LibvirtClient:
         per running domain whose MAC has no lease."""
         result = []
         leases = None
-        for dom in self.domains():
+        for dom in self.list_domains():
             try:
                 xml_text = dom.XMLDesc(0)
                 state = self.state(dom)

@@ -162,17 +162,18 @@ class LibvirtInstance(Backend):
         return self.current(dom) if dom is not None else None
 
     def read_all(self):
-        """The domains qemu_vm made (others have none of our metadata), each read as read() does."""
+        """Every domain, each read as read() does (summary() leaves out those qemu_vm did not make)."""
         found = []
-        for dom in self.connect().domains():
+        for dom in self.connect().list_domains():
             try:
                 current = self.current(dom)
             except LibvirtError:
                 if self.client.lookup(self.client.name(dom)) is None:
                     continue   # removed while we listed
                 raise
-            if current.persistent.ours:
-                found.append(current)
+            except (AttributeError, TypeError, ValueError):
+                continue   # XML not of a kind qemu_vm writes: not a domain of ours
+            found.append(current)
         return found
 
     def current(self, dom):
@@ -463,7 +464,7 @@ class LibvirtInstance(Backend):
         return "unknown", out
 
     def summary(self, current):
-        if current is None:
+        if current is None or not current.persistent.ours:   # absent, or a domain qemu_vm leaves alone
             return None
         spec, state = current.spec, current.state
         ipv4, ipv6 = [], []

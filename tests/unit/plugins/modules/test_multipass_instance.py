@@ -241,3 +241,17 @@ def test_cloud_init_status_words(env, monkeypatch):
     assert cli.cloud_init_status("x") == ("disabled", "status: disabled")
     cli.run = lambda args, data=None: (1, "", "instance not running")
     assert cli.cloud_init_status("x") == ("error", "instance not running")
+
+
+def test_mounts_mode_merge_adds_and_updates_by_path(env):
+    src, other = str(env / "src"), str(env / "other")
+    run_module(env, name="mpi-u9", mounts=[dict(source=src, path="/a"), dict(source=src, path="/b")])
+    merge = dict(name="mpi-u9", mounts_mode="merge", mounts=[dict(source=other, path="/b"), dict(source=other, path="/c")])
+    predicted = run_module(env, check=True, **merge)
+    result = run_module(env, **merge)
+    assert result["actions"] == predicted["actions"] == ["umount /b", "mount /b", "mount /c"]
+    mounts = info("mpi-u9")["mounts"]
+    assert sorted(mounts) == ["/a", "/b", "/c"] and mounts["/a"]["source_path"] == src
+    assert mounts["/b"]["source_path"] == other
+    assert not run_module(env, **merge)["changed"]
+    assert run_module(env, **dict(merge, mounts_mode="replace"))["actions"] == ["umount /a"]
