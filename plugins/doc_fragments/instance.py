@@ -106,7 +106,7 @@ attributes:
     description: Shows the settings the module manages (and the power state) before and after.
 """
 
-    # The options and attributes of the read-only *_info modules (workstation.vms.instance.info).
+    # The options of the instance *_info modules (workstation.vms.instance.info).
     INFO = r"""
 options:
   name:
@@ -118,6 +118,10 @@ options:
     description:
       - Only the instances that have all these labels (key and value).
     type: dict
+"""
+
+    # The attributes of a read-only module (workstation.vms.instance.read_only): the *_info modules.
+    READ_ONLY = r"""
 attributes:
   check_mode:
     support: full

@@ -18,6 +18,7 @@ description:
 author: workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.instance.info
+  - workstation.vms.instance.read_only
   - workstation.vms.lxd
 notes:
   - Works with LXD 5.0 and later and with Incus 6 (give O(socket) of Incus, for example V(/var/lib/incus/unix.socket)).

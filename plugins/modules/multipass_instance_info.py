@@ -19,6 +19,7 @@ description:
 author: workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.instance.info
+  - workstation.vms.instance.read_only
   - workstation.vms.multipass
   - workstation.vms.multipass.label_store
 seealso:
