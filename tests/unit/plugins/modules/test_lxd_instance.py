@@ -385,8 +385,8 @@ def test_cloud_init_outcomes():
 
 def test_mounts_mode_merge_keeps_the_other_mount_devices_as_they_are(monkeypatch, capsys, tmp_path):
     inst = fixture("container_running.json")
-    inst["devices"] = dict(inst.get("devices") or {}, data={"type": "disk", "source": "/srv/data", "path": "/data",
-                                                              "shift": "true"})
+    data = {"type": "disk", "source": "/srv/data", "path": "/data", "shift": "true"}
+    inst["devices"] = dict(inst.get("devices") or {}, data=data)
     args = {"name": inst["name"], "mounts": [{"source": str(tmp_path), "path": "/new"}], "mounts_mode": "merge"}
     for config_mode in ("merge", "replace"):
         result, client = run(monkeypatch, capsys, dict(args, config_mode=config_mode), instances=[inst])
