@@ -43,8 +43,8 @@ options:
     description:
       - Host directories shown in the guest. Host directories are never created or deleted by the module,
         not even with O(state=absent).
-      - Mounts in the list and not on the instance are added; mounts on the instance that are not in the list
-        are removed (the host directory stays). Omit the option to leave mounts alone.
+      - Mounts in the list and not on the instance are added; with O(mounts_mode=replace), mounts on the instance
+        that are not in the list are removed (the host directory stays). Omit the option to leave mounts alone.
     type: list
     elements: dict
     suboptions:
@@ -60,6 +60,14 @@ options:
         description: Mount read-only in the guest.
         type: bool
         default: false
+  mounts_mode:
+    description:
+      - V(replace) makes the instance's mounts exactly O(mounts).
+      - V(merge) adds or updates the mounts of O(mounts), matched by guest path, and leaves the instance's other
+        mounts as they are (a role can add its mount without knowing the others).
+    type: str
+    choices: [merge, replace]
+    default: replace
   labels:
     description:
       - Key/value labels the inventory plugin C(workstation.vms.guests) groups by. Keys hold letters, digits,
@@ -99,4 +107,29 @@ attributes:
   diff_mode:
     support: full
     description: Shows the settings the module manages (and the power state) before and after.
+"""
+
+    # The options of the instance *_info modules (workstation.vms.instance.info).
+    INFO = r"""
+options:
+  name:
+    description:
+      - Only the instance of this name. A name that does not exist gives an empty RV(instances), not a failure.
+      - Every instance of the backend when omitted.
+    type: str
+  labels:
+    description:
+      - Only the instances that have all these labels (key and value).
+    type: dict
+"""
+
+    # The attributes of a read-only module (workstation.vms.instance.read_only): the *_info modules.
+    READ_ONLY = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Runs the same as without check mode; nothing is changed in either mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
 """

@@ -16,3 +16,14 @@ options:
     type: str
     default: multipass
 """
+
+    # Where the labels of Multipass instances are kept (multipass_instance, multipass_instance_info).
+    LABEL_STORE = r"""
+options:
+  label_store:
+    description:
+      - JSON file holding the labels (and mount types) of Multipass instances, created 0600 when needed.
+      - The inventory plugin C(workstation.vms.guests) reads the same default file.
+      - Defaults to C(~/.local/share/workstation.vms/multipass/labels.json).
+    type: path
+"""

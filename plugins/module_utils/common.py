@@ -185,6 +185,7 @@ def instance_argument_spec(states, default_state="started", wait_for=None, mount
         # user-data routinely carries keys and passwords
         cloud_init=dict(type="raw", no_log=True),
         mounts=dict(type="list", elements="dict", options=mount_suboptions),
+        mounts_mode=dict(type="str", default="replace", choices=["merge", "replace"]),
         labels=dict(type="dict"),
         wait_for=dict(type="str", default="none", choices=wait_for or WAIT_FOR),
         wait_timeout=dict(type="int", default=300),

@@ -35,8 +35,8 @@ BACKENDS = {
     "multipass": (multipass_instance_backend.argument_spec, multipass_instance_backend.MultipassInstance, [], None),
 }
 # The options every backend takes, given at the top level of a `guest` task.
-COMMON = ("name", "state", "image", "cpus", "memory", "disk", "cloud_init", "mounts", "labels", "wait_for",
-          "wait_timeout")
+COMMON = ("name", "state", "image", "cpus", "memory", "disk", "cloud_init", "mounts", "mounts_mode", "labels",
+          "wait_for", "wait_timeout")
 
 
 def argument_spec():

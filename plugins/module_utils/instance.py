@@ -94,6 +94,20 @@ class Backend:
         """The instance as the backend sees it (parsed once), or None when it does not exist."""
         raise NotImplementedError
 
+    def read_all(self):
+        """Every instance of the backend, each as read() answers it (for the *_info modules)."""
+        raise NotImplementedError
+
+    def mounts(self, current):
+        """The mounts `current` has, each a dict with the guest `path`, in the form wanted() gives wanted["mounts"]
+        (what mounts_mode=merge keeps)."""
+        raise NotImplementedError
+
+    def keep_mounts(self, wanted, kept):
+        """mounts_mode=merge: add `kept` (some of mounts(current)) to the wanted mounts, unchanged."""
+        wanted["mounts"].extend(kept)
+        wanted["mounts"].sort(key=lambda mount: mount["path"])
+
     def plan(self, current, wanted):
         """A Plan from `current` (read()'s answer) to `wanted`; may raise InputError (nothing is changed)."""
         raise NotImplementedError
@@ -155,6 +169,15 @@ def wanted_common(params, backend):
     if params.get("mounts") is not None:
         wanted["mounts"] = normalize_mounts(params["mounts"], must_exist=state != "absent")
     return wanted
+
+
+def merge_mounts(backend, current, wanted):
+    """mounts_mode=merge: the given mounts are added or updated (matched by guest path); the instance's mounts at
+    the other paths stay as they are."""
+    if current is None or wanted["mounts"] is None or wanted["state"] == "absent":
+        return
+    given = set(mount["path"] for mount in wanted["mounts"])
+    backend.keep_mounts(wanted, [mount for mount in backend.mounts(current) if mount["path"] not in given])
 
 
 def cloud_init_outcome(status, detail, name):
@@ -219,6 +242,8 @@ def run(module, backend):
     try:
         wanted = backend.wanted(wanted_common(module.params, backend))
         current = backend.read()
+        if module.params.get("mounts_mode") == "merge":
+            merge_mounts(backend, current, wanted)
         plan = backend.plan(current, wanted)
         result["pending_restart"] = plan.pending_restart
         applied = 0

@@ -73,9 +73,20 @@ class LibvirtClient:
     def state(dom):
         return state_name(*dom.state()[:2])
 
+    @classmethod
+    def xml(cls, dom, inactive=False):
+        return cls.call("reading the XML of a domain", dom.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0)
+
+    def list_domains(self):
+        """Every domain of the connection (one listAllDomains)."""
+        try:
+            return self.conn.listAllDomains(0)
+        except libvirt.libvirtError as exc:
+            raise LibvirtError("listing domains on %s failed: %s" % (self.uri, exc))
+
     @staticmethod
-    def xml(dom, inactive=False):
-        return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0)
+    def name(dom):
+        return dom.name()
 
     def define(self, xml_text):
         try:

@@ -37,7 +37,7 @@ def argument_spec():
     """qemu_vm's options: the common ones and libvirt's own (the guest module validates `options` by it)."""
     spec = instance_argument_spec(COMMON_STATES + ["paused"], default_state="started")
     spec.update(
-        uri=dict(type="str", default=DEFAULT_URI), image=dict(type="str"), checksum=dict(type="str"),
+        image=dict(type="str"), checksum=dict(type="str"),
         cache_dir=dict(type="path", default=images.DEFAULT_CACHE_DIR),
         pool_dir=dict(type="path", default=images.DEFAULT_POOL_DIR),
         kernel=dict(type="path"), initrd=dict(type="path"), cmdline=dict(type="str"), meta_data=dict(type="dict"),
@@ -52,7 +52,13 @@ def argument_spec():
         firmware=dict(type="str", choices=["bios", "uefi"]), restart_on_change=dict(type="bool", default=False),
         stop_timeout=dict(type="int", default=60),
     )
+    spec.update(connection_argument_spec())
     return spec
+
+
+def connection_argument_spec():
+    """The libvirt connection (doc fragment workstation.vms.libvirt)."""
+    return dict(uri=dict(type="str", default=DEFAULT_URI))
 
 
 class Current:
@@ -145,13 +151,32 @@ class LibvirtInstance(Backend):
         return any(self.params[k] is not None for k in ("cloud_init", "meta_data", "network_config", "mounts"))
 
     # ---- read ----------------------------------------------------------------------------------------
-    def read(self):
+    def connect(self):
         if self.client is None:
             self.client = LibvirtClient(self.params["uri"])
-        dom = self.client.lookup(self.params["name"])
+        return self.client
+
+    def read(self):
+        dom = self.connect().lookup(self.params["name"])
         self.dom = dom
-        if dom is None:
-            return None
+        return self.current(dom) if dom is not None else None
+
+    def read_all(self):
+        """Every domain, each read as read() does (summary() leaves out those qemu_vm did not make)."""
+        found = []
+        for dom in self.connect().list_domains():
+            try:
+                current = self.current(dom)
+            except LibvirtError:
+                if self.client.lookup(self.client.name(dom)) is None:
+                    continue   # removed while we listed
+                raise
+            except (AttributeError, TypeError, ValueError):
+                continue   # XML not of a kind qemu_vm writes: not a domain of ours
+            found.append(current)
+        return found
+
+    def current(self, dom):
         persistent = Domain(self.client.xml(dom, inactive=True))
         state = self.client.state(dom)
         active = self.client.is_active(dom)
@@ -159,6 +184,9 @@ class LibvirtInstance(Backend):
         return Current(dom, persistent, state, live=Domain(self.client.xml(dom)) if active else None,
                        disk=images.image_virtual_size(overlay) if overlay and os.path.exists(overlay) else None,
                        autostart=self.client.autostart(dom))
+
+    def mounts(self, current):
+        return [dict(mount) for mount in current.spec["mounts"]]
 
     # ---- plan ----------------------------------------------------------------------------------------
     def plan(self, current, wanted):
@@ -409,10 +437,9 @@ class LibvirtInstance(Backend):
         images.remove_vm_files(vm_dir)
 
     # ---- wait and report -----------------------------------------------------------------------------
-    def addresses(self, spec):
+    def addresses(self, dom, spec):
         net = spec["network"]
-        return self.client.addresses(self.dom, spec["mac"], options.network_text(net) if net else None,
-                                     self.stale_leases)
+        return self.client.addresses(dom, spec["mac"], options.network_text(net) if net else None, self.stale_leases)
 
     def wait_ready(self, what, current, timeout):
         self.waiting = current.spec
@@ -420,7 +447,7 @@ class LibvirtInstance(Backend):
             raise InputError("wait_for: with network=user an SSH wait needs a port_forwards entry to guest port 22")
 
     def ipv4(self):
-        self.found = self.addresses(self.waiting)
+        self.found = self.addresses(self.dom, self.waiting)
         return self.found[0], "no address yet"
 
     def ssh_target(self, addresses):
@@ -447,12 +474,12 @@ class LibvirtInstance(Backend):
         return "unknown", out
 
     def summary(self, current):
-        if current is None:
+        if current is None or not current.persistent.ours:   # absent, or a domain qemu_vm leaves alone
             return None
         spec, state = current.spec, current.state
         ipv4, ipv6 = [], []
-        if state == "running" and self.dom is not None:  # not a predicted VM, nor one just removed
-            ipv4, ipv6 = self.found or self.addresses(spec)
+        if state == "running" and current.dom is not None:  # not a predicted VM
+            ipv4, ipv6 = self.found or self.addresses(current.dom, spec)
         shown_doc = current.live if state == "running" and current.live is not None else current.persistent
         pending = state in ("running", "paused") and current.live is not None \
             and bool(restart_differences(current.live.spec, spec))

@@ -109,7 +109,7 @@ def wanted_settings(params, common):
     for profile in params["profiles"] or []:
         if not profile:
             raise InputError("profiles: empty profile name")
-    return dict(common, config=config, devices=devices, labels=labels is not None, mounts=mounts is not None,
+    return dict(common, config=config, devices=devices, labels=labels is not None,
                 ports=ports is not None, profiles=params["profiles"], ephemeral=params["ephemeral"])
 
 
@@ -156,7 +156,7 @@ def plan_settings(current, wanted, mode):
         for dname in list(devices):
             if dname in wanted["devices"]:
                 continue
-            if (wanted["mounts"] and lxd.is_mount_device(devices[dname])) or \
+            if (wanted["mounts"] is not None and lxd.is_mount_device(devices[dname])) or \
                     (wanted["ports"] and devices[dname].get("type") == "proxy"):
                 del devices[dname]
         devices.update(copy.deepcopy(wanted["devices"]))
@@ -280,7 +280,7 @@ class LxdInstance(Backend):
         if self._client is None:
             # long operations (an image download, a create under load) are waited for as long as the task allows
             self._client = lxd.LxdClient.from_params(self.params,
-                                                     operation_timeout=max(self.params["wait_timeout"], 120))
+                                                     operation_timeout=max(self.params.get("wait_timeout") or 0, 120))
         return self._client
 
     # ---- parse / read / plan -----------------------------------------------------------------------
@@ -292,6 +292,18 @@ class LxdInstance(Backend):
 
     def read(self):
         return self.client.instance(self.params["name"])
+
+    def read_all(self):
+        return self.client.instances()
+
+    def mounts(self, current):
+        return [dict(path=device["path"], device_name=dname, device=device)
+                for dname, device in (current.get("devices") or {}).items() if lxd.is_mount_device(device)]
+
+    def keep_mounts(self, wanted, kept):
+        # the devices as they are (name and all), so that a kept mount is no change
+        for mount in kept:
+            wanted["devices"].setdefault(mount["device_name"], mount["device"])
 
     def plan(self, current, wanted):
         if wanted["state"] == "absent":

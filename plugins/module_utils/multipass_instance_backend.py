@@ -38,10 +38,14 @@ def argument_spec():
         bridged=dict(type="bool", default=False),
         restart_on_change=dict(type="bool", default=False),
         timeout=dict(type="int"),
-        executable=dict(type="str", default="multipass"),
-        label_store=dict(type="path"),
     )
+    spec.update(connection_argument_spec())
     return spec
+
+
+def connection_argument_spec():
+    """How the instance modules reach Multipass (doc fragments workstation.vms.multipass and .label_store)."""
+    return dict(executable=dict(type="str", default="multipass"), label_store=dict(type="path"))
 
 
 def effective_maps(mount):
@@ -97,20 +101,27 @@ class MultipassInstance(Backend):
     def read(self):
         name = self.params["name"]
         # The label store first: a store that cannot be read must stop the run before a launch, not after it.
-        entry = self.cli.store.entry(name)
+        self.cli.store.entry(name)
         info = self.cli.info(name)
-        if info is None:
-            return None
+        return self.current(name, info) if info is not None else None
+
+    def read_all(self):
+        """One `multipass info` for all (+ `get` of each one's resources)."""
+        return [self.current(name, info) for name, info in sorted(self.cli.info().items())]
+
+    def current(self, name, info):
         resources = None
-        if self.params["state"] != "absent" and info.get("state") != "Deleted":
+        if self.params.get("state") != "absent" and info.get("state") != "Deleted":
             resources = self.cli.resources(name)
-        return dict(info=info, resources=resources, entry=entry)
+        return dict(name=name, info=info, resources=resources, entry=self.cli.store.entry(name))
+
+    def mounts(self, current):
+        return mounts_from_info(current["info"], current["entry"].get("mount_types"))
 
     def managed(self, current):
         """The settings the diff shows."""
-        mounts = mounts_from_info(current["info"], current["entry"].get("mount_types"))
-        return dict(state=state_word(current["info"].get("state")), mounts=[mount_text(m) for m in mounts],
-                    labels=current["entry"].get("labels") or {})
+        return dict(state=state_word(current["info"].get("state")),
+                    mounts=[mount_text(m) for m in self.mounts(current)], labels=current["entry"].get("labels") or {})
 
     # ---- plan --------------------------------------------------------------------------------------
     def plan(self, current, wanted):
@@ -196,8 +207,7 @@ class MultipassInstance(Backend):
 
     # ---- report / wait -----------------------------------------------------------------------------
     def summary(self, current):
-        return self.cli.describe(self.params["name"], current["info"], current["entry"],
-                                 resources=current["resources"])
+        return self.cli.describe(current["name"], current["info"], current["entry"], resources=current["resources"])
 
     def report(self, result):
         result["pending"] = list(result["pending_restart"])   # deprecated: pending_restart
@@ -251,7 +261,7 @@ class Planner:
                 self.warnings.append("image is used only when the instance is created; %s keeps its image"
                                      % self.name)
             after = self.backend.managed(current)
-            have_mounts = mounts_from_info(info, entry.get("mount_types"))
+            have_mounts = self.backend.mounts(current)
             status, restarted = self.resources(status, before, after)
             stored = entry.get("cloud_init_digest")
             if wanted["user_data"] and stored and stored != text_digest(wanted["user_data"]):
@@ -264,7 +274,7 @@ class Planner:
             self.add("labels", labels=labels)
         status = self.reach_state(status, restarted)
         after["state"] = state_word(status)
-        predicted = dict(info=dict(info or {}, state=status), resources=None,
+        predicted = dict(name=self.name, info=dict(info or {}, state=status), resources=None,
                          entry=dict(entry, labels=after["labels"]))
         return Plan(self.steps, before=before, after=after, pending_restart=self.pending, warnings=self.warnings,
                     predicted=predicted)

@@ -58,6 +58,11 @@ options:
         (C(shift) on LXD; C(type), C(uid_map), C(gid_map) on Multipass). Omit to leave mounts alone.
     type: list
     elements: dict
+  mounts_mode:
+    description:
+      - V(replace) makes the guest's mounts exactly O(mounts); V(merge) adds or updates the given mounts, matched by
+        guest path, and leaves the others. V(replace) when not given.
+    type: str
   labels:
     description: Key/value labels the inventory plugin C(workstation.vms.guests) groups by.
     type: dict

@@ -96,8 +96,9 @@ options:
       - Host directories shown in the guest. Host directories are never created or deleted by the module,
         not even with O(state=absent).
       - Each mount is a C(disk) device named C(mount-<guest path>). Mounts in the list and not on the instance
-        are added; local disk devices with a host source (other than the root disk, and not named in O(devices))
-        that are not in the list are removed (the host directory stays). Omit the option to leave mounts alone.
+        are added; with O(mounts_mode=replace), local disk devices with a host source (other than the root disk, and
+        not named in O(devices)) that are not in the list are removed (the host directory stays). With
+        O(mounts_mode=merge) the other disk devices stay as they are. Omit the option to leave mounts alone.
     type: list
     elements: dict
     suboptions:

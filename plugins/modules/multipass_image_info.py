@@ -21,14 +21,8 @@ description:
     "blueprints (deprecated)", or C(blueprints) from older Multipass.
 author:
   - workstation.vms contributors (@workstation-vms)
-attributes:
-  check_mode:
-    support: full
-    description: Runs the same as without check mode; nothing is changed in either mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
 extends_documentation_fragment:
+  - workstation.vms.instance.read_only
   - workstation.vms.multipass
 options:
   name:

@@ -25,6 +25,7 @@ author:
   - workstation.vms contributors (@workstation-vms)
 extends_documentation_fragment:
   - workstation.vms.multipass
+  - workstation.vms.multipass.label_store
   - workstation.vms.instance
   - workstation.vms.instance.restart
   - workstation.vms.instance.attributes
@@ -49,9 +50,9 @@ options:
     description:
       - Host directories mounted into the instance with C(multipass mount). Host directories are never created or
         deleted by the module, not even with O(state=absent).
-      - Mounts in the list and not on the instance are added; mounts on the instance that are not in the list are
-        removed (C(multipass umount), the host directory stays); a mount whose source, type or id maps differ is
-        unmounted and mounted again. Omit the option to leave mounts alone.
+      - Mounts in the list and not on the instance are added; with O(mounts_mode=replace), mounts on the instance that
+        are not in the list are removed (C(multipass umount), the host directory stays); a mount whose source, type or
+        id maps differ is unmounted and mounted again. Omit the option to leave mounts alone.
     type: list
     elements: dict
     suboptions:
@@ -114,12 +115,6 @@ options:
   timeout:
     description: Seconds given to C(multipass launch/start/restart --timeout). Multipass's default when omitted.
     type: int
-  label_store:
-    description:
-      - JSON file holding the labels (and mount types) of Multipass instances, created 0600 when needed.
-      - The inventory plugin C(workstation.vms.guests) reads the same default file.
-      - Defaults to C(~/.local/share/workstation.vms/multipass/labels.json).
-    type: path
 notes:
   - O(cloud_init) is rendered to a 0600 temporary file that is removed afterwards. When Multipass is the snap, the
     file is written to C(~/snap/multipass/common), a directory the confined client can read.

@@ -438,3 +438,21 @@ def test_user_data_is_a_digest_in_the_diff(monkeypatch, capsys):
                                                 "cloud_init": {"runcmd": [["echo", "TOPSECRET"]]}}, diff=True)
     shown = result["diff"]["after"]["config"]["cloud-init.user-data"]
     assert shown.startswith("sha256:") and "TOPSECRET" not in json.dumps(result)
+
+
+def test_mounts_mode_merge_keeps_the_other_mount_devices_as_they_are(monkeypatch, capsys, tmp_path):
+    inst = fixture("container_running.json")
+    data = {"type": "disk", "source": "/srv/data", "path": "/data", "shift": "true"}
+    inst["devices"] = dict(inst.get("devices") or {}, data=data)
+    args = {"name": inst["name"], "mounts": [{"source": str(tmp_path), "path": "/new"}], "mounts_mode": "merge"}
+    for config_mode in ("merge", "replace"):
+        result, client = run(monkeypatch, capsys, dict(args, config_mode=config_mode), instances=[inst])
+        assert result["actions"] == ["update"]
+        devices = client.writes[0][1]["devices"]
+        assert devices["data"] == inst["devices"]["data"] and devices["mount-new"]["source"] == str(tmp_path)
+    replaced, client = run(monkeypatch, capsys, dict(args, mounts_mode="replace"), instances=[inst])
+    assert replaced["changed"] and "data" not in client.writes[0][1]["devices"]
+    # a given path replaces the device mounted there, whatever its name
+    moved, client = run(monkeypatch, capsys, dict(args, mounts=[{"source": str(tmp_path), "path": "/data"}]),
+                        instances=[inst])
+    assert moved["changed"] and "data" not in client.writes[0][1]["devices"] and "mount-data" in client.writes[0][1]["devices"]

@@ -253,3 +253,17 @@ def test_bad_label_store_is_refused_before_launch(env, content):
     result = run_module(env, name="mpi-u9", labels={"role": "db"})
     assert result["failed"] and result["msg"].startswith("label_store: ") and "repair it or move it away" in result["msg"]
     assert result["actions"] == [] and info("mpi-u9") is None
+
+
+def test_mounts_mode_merge_adds_and_updates_by_path(env):
+    src, other = str(env / "src"), str(env / "other")
+    run_module(env, name="mpi-u9", mounts=[dict(source=src, path="/a"), dict(source=src, path="/b")])
+    merge = dict(name="mpi-u9", mounts_mode="merge", mounts=[dict(source=other, path="/b"), dict(source=other, path="/c")])
+    predicted = run_module(env, check=True, **merge)
+    result = run_module(env, **merge)
+    assert result["actions"] == predicted["actions"] == ["umount /b", "mount /b", "mount /c"]
+    mounts = info("mpi-u9")["mounts"]
+    assert sorted(mounts) == ["/a", "/b", "/c"] and mounts["/a"]["source_path"] == src
+    assert mounts["/b"]["source_path"] == other
+    assert not run_module(env, **merge)["changed"]
+    assert run_module(env, **dict(merge, mounts_mode="replace"))["actions"] == ["umount /a"]

@@ -51,6 +51,13 @@ class FakeClient:
     def lookup(self, name):
         return self.domains.get(name)
 
+    def list_domains(self):
+        return list(self.domains.values())
+
+    @staticmethod
+    def name(dom):
+        return ET.fromstring(dom.persistent).find("name").text
+
     @staticmethod
     def state(dom):
         return dom.state
@@ -303,3 +310,16 @@ def test_bridge_check_on_a_local_connection_only():
     assert not client.network_exists({"mode": "bridge", "source": "nosuchbr0"})
     client.uri = "qemu+ssh://root@elsewhere/system"
     assert client.network_exists({"mode": "bridge", "source": "nosuchbr0"})
+
+
+def test_mounts_mode_merge_keeps_the_other_mounts(run, tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    run(state="stopped", wait_for="none", mounts=[{"source": str(tmp_path / "a"), "path": "/a", "readonly": True}])
+    merged = run(state="stopped", wait_for="none", mounts_mode="merge",
+                 mounts=[{"source": str(tmp_path / "b"), "path": "/b"}])
+    assert merged["actions"] == ["write seed", "redefine"]
+    assert [(m["path"], m["readonly"]) for m in merged["instance"]["mounts"]] == [("/a", True), ("/b", False)]
+    same = run(state="stopped", wait_for="none", mounts=[{"source": str(tmp_path / "a"), "path": "/a", "readonly": True},
+                                                         {"source": str(tmp_path / "b"), "path": "/b"}])
+    assert not same["changed"], "merge made what the whole list makes"
