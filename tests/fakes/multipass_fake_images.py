@@ -39,9 +39,9 @@ BLUEPRINTS = [
     ("ros2-jazzy", "A development and testing environment for ROS 2 Jazzy."),
 ]
 BLUEPRINT_BASE = "lts"
-# canonical/multipass-blueprints v1/docker.yaml: limits (used as defaults when not given, the minimum otherwise),
-# aliases (`<alias>: <instance>:<command>`, made in the instance's context) and a workspace (~/multipass/<name>
-# mounted at <name>). The other blueprints' definitions were not read: they launch with Multipass's defaults.
+# The docker blueprint (SPEC-ADDITIONS.md 11): limits (used as defaults when not given), aliases (made in the
+# instance's context) and a workspace (~/multipass/<name> mounted at <name>). The other blueprints' definitions were
+# not read: they launch with Multipass's defaults.
 BLUEPRINT_DEFAULTS = {
     "docker": dict(cpus=2, memory="4G", disk="40G", aliases={"docker": "docker", "docker-compose": "docker-compose"},
                    workspace=True),
