@@ -107,8 +107,8 @@ def test_a_blueprint_launch_brings_its_defaults_aliases_and_workspace(mp, tmp_pa
     assert err.startswith("*** Warning! Blueprints are deprecated and will be removed in a future release. ***\n")
     workspace = tmp_path / "home" / "multipass" / "box"
     assert out.index("Mounted '%s' into 'box:box'\n" % workspace) < out.index("Launched: box\n")
-    assert [mp("get", "local.box.%s" % key)[1] for key in ("cpus", "memory", "disk")] == ["2\n", "4.0GiB\n",
-                                                                                           "40.0GiB\n"]
+    shown = [mp("get", "local.box.%s" % key)[1] for key in ("cpus", "memory", "disk")]
+    assert shown == ["2\n", "4.0GiB\n", "40.0GiB\n"]
     assert aliases(mp)["contexts"]["box"] == {
         "docker": {"command": "docker", "instance": "box", "working-directory": "map"},
         "docker-compose": {"command": "docker-compose", "instance": "box", "working-directory": "map"}}

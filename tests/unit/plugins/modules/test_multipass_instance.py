@@ -302,8 +302,8 @@ def test_blueprint_launch_reports_its_defaults(env, monkeypatch):
     assert (done["instance"]["cpus"], done["instance"]["memory"], done["instance"]["disk"]) == (2, 4 << 30, 40 << 30)
     assert sorted(a["name"] for a in done["instance"]["aliases"]) == ["docker", "docker-compose"]
     assert [m["path"] for m in done["instance"]["mounts"]] == ["mpi-box"]
-    keep = run_module(env, name="mpi-box", image="docker", aliases=[dict(command="docker"),
-                                                                   dict(command="docker-compose")])
+    blueprint_aliases = [dict(command="docker"), dict(command="docker-compose")]
+    keep = run_module(env, name="mpi-box", image="docker", aliases=blueprint_aliases)
     assert not keep["changed"]
 
 
