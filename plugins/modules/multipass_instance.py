@@ -117,7 +117,7 @@ options:
   aliases:
     description:
       - Commands of the instance run as local commands (C(multipass alias <name>:<command> <alias>); the alias script
-        in Multipass's alias folder, for example C(~/snap/multipass/common/bin), runs it). The list is exact: aliases
+        in Multipass's alias folder, for example C(~/snap/multipass/common/bin), runs it). The list is exact; aliases
         of this instance that are not listed are removed (C(multipass unalias)). Omit the option to leave them alone.
       - New aliases are made in the active alias context (C(multipass prefer)); an alias already defined in another
         context (a blueprint's, in the context named like the instance) counts as present.
