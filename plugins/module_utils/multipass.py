@@ -18,6 +18,13 @@ import tempfile
 from ansible_collections.workstation.vms.plugins.module_utils.common import InputError, instance_result
 
 BACKEND = "multipass"
+PRIMARY_KEY = "client.primary-name"
+PRIMARY_HOME = "Home"   # where `multipass launch` mounts the home directory in the primary instance (constants.h)
+# The client's command names (1.16): an alias may not be called like one of them (alias.cpp findCommand).
+COMMAND_NAMES = frozenset(
+    "alias aliases authenticate clone connect copy-files delete exec find get help info launch list ls mount "
+    "networks prefer purge recover restart restore set sh shell snapshot start stop suspend transfer umount "
+    "unalias unmount version".split())
 DEFAULT_LABEL_STORE = "~/.local/share/workstation.vms/multipass/labels.json"
 HOME_IN_INSTANCE = "/home/ubuntu"
 NAME_RE = re.compile(r"^([a-zA-Z]|[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9])$")
@@ -309,6 +316,35 @@ class MultipassCli:
 
     def set(self, key, value):
         self.call("set", "%s=%s" % (key, value))
+
+    def primary_name(self):
+        """`client.primary-name` (a client setting: no daemon needed); "" when the primary feature is off."""
+        return self.get(PRIMARY_KEY)
+
+    # -- aliases (client side; `multipass aliases --format json` lists every context)
+
+    def aliases(self, instance):
+        """(the aliases that run in `instance`, from every context: name, command, working_directory, context;
+        the names the active context gives to other instances, which a new alias there cannot take)."""
+        doc = self.json("aliases")
+        active = doc.get("active-context") or "default"
+        found, taken = [], []
+        for context, entries in sorted((doc.get("contexts") or {}).items()):
+            for name, definition in sorted(entries.items()):
+                if definition.get("instance") == instance:
+                    found.append(dict(name=name, command=definition.get("command"), context=context,
+                                      working_directory=definition.get("working-directory") or "default"))
+                elif context == active:
+                    taken.append(name)
+        return found, taken
+
+    def add_alias(self, instance, command, name, working_directory="map"):
+        """`multipass alias` defines the alias in the active context."""
+        self.call(*(["alias"] + (["--no-map-working-directory"] if working_directory == "default" else [])
+                    + ["%s:%s" % (instance, command), name]))
+
+    def remove_alias(self, name, context):
+        self.call("unalias", "%s.%s" % (context, name))
 
     def resources(self, name):
         """cpus (int), memory and disk as `multipass get` shows them (rounded human-readable text)."""

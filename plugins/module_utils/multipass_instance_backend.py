@@ -13,8 +13,8 @@ from ansible_collections.workstation.vms.plugins.module_utils import common
 from ansible_collections.workstation.vms.plugins.module_utils.cloudinit import text_digest
 from ansible_collections.workstation.vms.plugins.module_utils.instance import Backend, Plan, Step
 from ansible_collections.workstation.vms.plugins.module_utils.multipass import (
-    LabelStore, MultipassCli, MultipassError, module_runner, mount_maps, mounts_from_info, parse_human_size,
-    same_size, state_word, to_multipass_size, validate_name, write_user_data)
+    COMMAND_NAMES, PRIMARY_HOME, PRIMARY_KEY, LabelStore, MultipassCli, MultipassError, module_runner, mount_maps,
+    mounts_from_info, parse_human_size, same_size, state_word, to_multipass_size, validate_name, write_user_data)
 
 STATES = ["present", "started", "stopped", "restarted", "suspended", "absent"]
 RESOURCES = ("cpus", "memory", "disk")
@@ -38,6 +38,10 @@ def argument_spec():
         bridged=dict(type="bool", default=False),
         restart_on_change=dict(type="bool", default=False),
         timeout=dict(type="int"),
+        aliases=dict(type="list", elements="dict", options=dict(
+            command=dict(type="str", required=True), name=dict(type="str"),
+            working_directory=dict(type="str", choices=["map", "default"], default="map"))),
+        primary=dict(type="bool"),
     )
     spec.update(connection_argument_spec())
     return spec
@@ -46,6 +50,29 @@ def argument_spec():
 def connection_argument_spec():
     """How the instance modules reach Multipass (doc fragments workstation.vms.multipass and .label_store)."""
     return dict(executable=dict(type="str", default="multipass"), label_store=dict(type="path"))
+
+
+def wanted_aliases(aliases):
+    """The aliases option checked and completed: the name defaults to the command's file name (alias.cpp)."""
+    result = {}
+    for index, alias in enumerate(aliases):
+        command = alias["command"].strip()
+        name = alias.get("name") or os.path.basename(command)
+        where = "aliases[%d]" % index
+        if not command:
+            raise common.InputError("%s.command: must not be empty" % where)
+        if not name or "/" in name or name in (".", ".."):
+            raise common.InputError("%s.name: '%s' must be a file name (no '/')" % (where, name))
+        if name in COMMAND_NAMES:
+            raise common.InputError("%s.name: '%s' is a multipass command; give the alias another name" % (where, name))
+        if name in result:
+            raise common.InputError("%s.name: '%s' is given twice" % (where, name))
+        result[name] = dict(name=name, command=command, working_directory=alias.get("working_directory") or "map")
+    return result
+
+
+def alias_text(alias):
+    return "%s: %s (%s)" % (alias["name"], alias["command"], alias["working_directory"])
 
 
 def effective_maps(mount):
@@ -96,6 +123,7 @@ class MultipassInstance(Backend):
             wanted["mounts"] = mounts
         if self.params["timeout"] is not None:
             common.check_positive(self.params["timeout"], "timeout")
+        wanted["aliases"] = None if self.params["aliases"] is None else wanted_aliases(self.params["aliases"])
         return wanted
 
     def read(self):
@@ -103,6 +131,7 @@ class MultipassInstance(Backend):
         # The label store first: a store that cannot be read must stop the run before a launch, not after it.
         self.cli.store.entry(name)
         info = self.cli.info(name)
+        self.cli.driver()   # reported: each driver has its own instances
         return self.current(name, info) if info is not None else None
 
     def read_all(self):
@@ -113,15 +142,26 @@ class MultipassInstance(Backend):
         resources = None
         if self.params.get("state") != "absent" and info.get("state") != "Deleted":
             resources = self.cli.resources(name)
-        return dict(name=name, info=info, resources=resources, entry=self.cli.store.entry(name))
+        return dict(name=name, info=info, resources=resources, entry=self.cli.store.entry(name),
+                    **self.client_side(name))
 
     def mounts(self, current):
         return mounts_from_info(current["info"], current["entry"].get("mount_types"))
 
+    def client_side(self, name):
+        """What the client keeps, not the daemon: the instance's aliases and whether it is the primary one."""
+        aliases, self.taken_aliases = self.cli.aliases(name)
+        return dict(aliases=aliases, primary=self.cli.primary_name() == name)
+
     def managed(self, current):
         """The settings the diff shows."""
-        return dict(state=state_word(current["info"].get("state")),
-                    mounts=[mount_text(m) for m in self.mounts(current)], labels=current["entry"].get("labels") or {})
+        settings = dict(state=state_word(current["info"].get("state")),
+                        mounts=[mount_text(m) for m in self.mounts(current)], labels=current["entry"].get("labels") or {})
+        if self.params.get("aliases") is not None:
+            settings["aliases"] = sorted(alias_text(a) for a in current["aliases"])
+        if self.params.get("primary") is not None:
+            settings["primary"] = current["primary"]
+        return settings
 
     # ---- plan --------------------------------------------------------------------------------------
     def plan(self, current, wanted):
@@ -202,12 +242,24 @@ class MultipassInstance(Backend):
                 types[path] = mount_type
             self.cli.store.update(name, mount_types=types or None)
 
+    def do_primary(self, value):
+        self.cli.set(PRIMARY_KEY, value)
+
+    def do_alias(self, alias):
+        self.cli.add_alias(self.params["name"], alias["command"], alias["name"], alias["working_directory"])
+
+    def do_unalias(self, name, context):
+        self.cli.remove_alias(name, context)
+
     def do_labels(self, labels):
         self.cli.store.update(self.params["name"], labels=labels or None)
 
     # ---- report / wait -----------------------------------------------------------------------------
     def summary(self, current):
-        return self.cli.describe(current["name"], current["info"], current["entry"], resources=current["resources"])
+        summary = self.cli.describe(current["name"], current["info"], current["entry"], resources=current["resources"])
+        summary.update(aliases=[dict(name=a["name"], command=a["command"], working_directory=a["working_directory"])
+                                for a in current["aliases"]], primary=current["primary"])
+        return summary
 
     def report(self, result):
         result["pending"] = list(result["pending_restart"])   # deprecated: pending_restart
@@ -224,6 +276,10 @@ class MultipassInstance(Backend):
 
     def cloud_init_status(self, timeout):
         return self.cli.cloud_init_status(self.params["name"])
+
+
+def same_alias(have, want):
+    return have["command"] == want["command"] and have["working_directory"] == want["working_directory"]
 
 
 class Planner:
@@ -245,6 +301,8 @@ class Planner:
         self.backend.check_driver(wanted, creating=info is None)
         created = info is None
         entry = current["entry"] if current else {}
+        client = current or self.backend.client_side(self.name)
+        primary = self.primary(client)
         if created:
             at_launch = [m for m in wanted["mounts"] or [] if m["type"] == "classic" and not m["uid_map"]
                          and not m["gid_map"]]
@@ -252,7 +310,10 @@ class Planner:
                      memory=wanted["memory"], disk=wanted["disk"], mounts=[(m["source"], m["path"]) for m in at_launch])
             status, restarted = "Running", True
             have_mounts = [shown(m) for m in at_launch]
-            after = dict(state="running", mounts=[mount_text(m) for m in at_launch], labels={})
+            if primary:
+                have_mounts.append(shown(dict(source=os.path.expanduser("~"), path=PRIMARY_HOME, type="classic",
+                                              uid_map=[], gid_map=[], readonly=False)))
+            after = dict(state="running", mounts=sorted(mount_text(m) for m in have_mounts), labels={})
         else:
             if status == "Deleted":
                 self.add("recover")
@@ -267,7 +328,10 @@ class Planner:
             if wanted["user_data"] and stored and stored != text_digest(wanted["user_data"]):
                 self.warnings.append("cloud_init differs from the user-data %s was created with; it takes "
                                      "effect only on a new instance" % self.name)
-        self.mounts(have_mounts, after)
+        self.mounts(have_mounts, after, primary)
+        aliases = self.aliases([] if created else client["aliases"], after)
+        if self.params["primary"] is not None:
+            after["primary"] = primary
         labels = wanted["labels"]
         if labels is not None and labels != ({} if created else entry.get("labels") or {}):
             after["labels"] = labels
@@ -275,7 +339,7 @@ class Planner:
         status = self.reach_state(status, restarted)
         after["state"] = state_word(status)
         predicted = dict(name=self.name, info=dict(info or {}, state=status), resources=None,
-                         entry=dict(entry, labels=after["labels"]))
+                         entry=dict(entry, labels=after["labels"]), aliases=aliases, primary=primary)
         return Plan(self.steps, before=before, after=after, pending_restart=self.pending, warnings=self.warnings,
                     predicted=predicted)
 
@@ -320,11 +384,43 @@ class Planner:
             status = "Running"
         return status, restarted
 
-    def mounts(self, have_mounts, after):
+    def primary(self, client):
+        """A step setting client.primary-name, placed before a launch so that launch mounts the home directory as
+        it does for the primary instance; returns whether the instance is primary afterwards."""
+        wanted, now = self.params["primary"], client["primary"]
+        if wanted is None or wanted == now:
+            return now
+        self.add("set primary" if wanted else "unset primary", op="primary", value=self.name if wanted else "")
+        return wanted
+
+    def aliases(self, have, after):
+        """Steps for the aliases option; returns the aliases after them. An alias is kept wherever (in whichever
+        context) it is defined; a new one goes to the active context, where the name must be free."""
+        wanted = self.wanted["aliases"]
+        if wanted is None:
+            return have
+        kept = [a for a in have if a["name"] in wanted and same_alias(a, wanted[a["name"]])]
+        for alias in have:
+            if alias not in kept and not (alias["name"] in wanted and
+                                          any(k["name"] == alias["name"] for k in kept)):
+                self.add("unalias %s" % alias["name"], op="unalias", name=alias["name"], context=alias["context"])
+        result = list(kept)
+        for name, alias in sorted(wanted.items()):
+            if any(k["name"] == name for k in kept):
+                continue
+            if name in self.backend.taken_aliases:
+                raise common.InputError("aliases: '%s' is already an alias of another instance in the active alias "
+                                        "context; give this one another name" % name)
+            self.add("alias %s" % name, op="alias", alias=alias)
+            result.append(dict(alias, context=None))
+        after["aliases"] = sorted(alias_text(a) for a in result)
+        return result
+
+    def mounts(self, have_mounts, after, primary):
         wanted = self.wanted["mounts"]
         if wanted is None:
             return
-        have = {m["path"]: m for m in have_mounts}
+        have = {m["path"]: m for m in have_mounts if not (primary and m["path"] == PRIMARY_HOME)}
         want_by_path = {m["path"]: m for m in wanted}
         for path in sorted(have):
             if path not in want_by_path:
@@ -337,7 +433,8 @@ class Planner:
             if old is not None:
                 self.add("umount %s" % path, op="umount", path=path)
             self.add("mount %s" % path, op="mount", mount=mount)
-        after["mounts"] = [mount_text(shown(m)) for _p, m in sorted(want_by_path.items())]
+        after["mounts"] = sorted([mount_text(shown(m)) for _p, m in sorted(want_by_path.items())] +
+                                 [mount_text(m) for m in have_mounts if primary and m["path"] == PRIMARY_HOME])
 
     def reach_state(self, status, restarted):
         state = self.wanted["state"]

@@ -115,6 +115,37 @@ options:
   timeout:
     description: Seconds given to C(multipass launch/start/restart --timeout). Multipass's default when omitted.
     type: int
+  aliases:
+    description:
+      - Commands of the instance run as local commands (C(multipass alias <name>:<command> <alias>); the alias script
+        in Multipass's alias folder, for example C(~/snap/multipass/common/bin), runs it). The list is exact; aliases
+        of this instance that are not listed are removed (C(multipass unalias)). Omit the option to leave them alone.
+      - New aliases are made in the active alias context (C(multipass prefer)); an alias already defined in another
+        context (a blueprint's, in the context named like the instance) counts as present.
+      - Multipass drops an instance's aliases when the instance is purged.
+    type: list
+    elements: dict
+    suboptions:
+      command: {description: The command in the instance (with arguments if needed)., type: str, required: true}
+      name:
+        description: The local name. Defaults to the command's file name, as C(multipass alias) does.
+        type: str
+      working_directory:
+        description:
+          - V(map) runs the command in the instance's path of the host's working directory when that is inside a
+            mount; V(default) always in the instance's home (C(--no-map-working-directory)).
+        type: str
+        choices: [map, default]
+        default: map
+  primary:
+    description:
+      - V(true) makes this the primary instance (C(multipass set client.primary-name=<name>)), the one
+        C(multipass shell), C(start), C(stop) use when no name is given. When the instance is created by this run,
+        the setting comes first, so that C(multipass launch) mounts the home directory at C(Home) in it, as it does
+        for the primary instance; with O(mounts) given, that mount is kept.
+      - V(false) turns the primary feature off (empty C(client.primary-name)) when this instance is the primary one.
+        Omit to leave the setting alone.
+    type: bool
 notes:
   - O(cloud_init) is rendered to a 0600 temporary file that is removed afterwards. When Multipass is the snap, the
     file is written to C(~/snap/multipass/common), a directory the confined client can read.
@@ -162,6 +193,21 @@ EXAMPLES = r"""
         uid_map: ["1000:1000"]
         gid_map: ["1000:1000"]
 
+- name: The primary instance (home directory mounted at ~/Home), with docker as a local command
+  workstation.vms.multipass_instance:
+    name: dev
+    primary: true
+    aliases:
+      - command: docker
+      - command: docker compose
+        name: dcompose
+        working_directory: default
+
+- name: From the docker blueprint (its CPUs, memory, disk, aliases and workspace are reported)
+  workstation.vms.multipass_instance:
+    name: box
+    image: docker
+
 - name: Delete and purge it
   workstation.vms.multipass_instance:
     name: dev
@@ -195,6 +241,13 @@ instance:
       elements: dict
       returned: always
     labels: {description: Labels from the label store., type: dict, returned: always, sample: {role: dev}}
+    aliases:
+      description: The aliases that run in this instance, from every alias context (name, command, working_directory).
+      type: list
+      elements: dict
+      returned: always
+      sample: [{name: mdocker, command: docker, working_directory: map}]
+    primary: {description: Whether this is the primary instance (C(client.primary-name))., type: bool, returned: always}
     release: {description: OS release inside the instance (only while running)., type: str, returned: always}
 actions:
   description: What was done (or, in check mode, would be done), in order.
@@ -217,8 +270,10 @@ pending:
 cloud_init_status:
   {description: "What C(cloud-init status) said (V(done) or V(degraded)).", returned: when O(wait_for=cloud-init), type: str}
 driver:
-  description: The Multipass driver, when it had to be checked.
-  returned: when checked
+  description:
+    - The Multipass driver (C(multipass get local.driver)) the run used. Each driver has its own instances, so an
+      instance launched with another driver is not seen (and would be created again) while this one is selected.
+  returned: when the instance could be read
   type: str
   sample: qemu
 """

@@ -38,6 +38,7 @@ import fcntl
 import hashlib
 import json
 import os
+import posixpath
 import re
 import shlex
 import shutil
@@ -45,11 +46,20 @@ import subprocess
 import sys
 
 # The daemon stand-in, the image catalogue and the table format live next to this file.
+import multipass_fake_aliases as aliases  # pylint: disable=import-error
 import multipass_fake_images as images  # pylint: disable=import-error
 import multipass_fake_tables as tables  # pylint: disable=import-error
 import multipassd_fake  # pylint: disable=import-error
 
 SPINNER = "\x1b[2K\x1b[0A\x1b[0E"
+PRIMARY_HOME = "Home"   # constants.h home_automount_dir: launch mounts the user's home there in the primary instance
+BLUEPRINT_WARNING = (
+    "*** Warning! Blueprints are deprecated and will be removed in a future release. ***\n\n"
+    "You can achieve similar results with cloud-init and other launch options.\n"
+    "Run `multipass help launch` for more info, or find out more at:\n"
+    "- https://documentation.ubuntu.com/multipass/en/latest/how-to-guides/manage-instances/"
+    "launch-customized-instances-with-multipass-and-cloud-init/\n"
+    "- https://cloudinit.readthedocs.io\n\n")
 MEMORY_SIZE_RE = re.compile(r"^\s*(\d+)(?:\.(\d+)(?=[KMG]))?(?:([KMG])(?:i?B)?|B)?\s*$", re.IGNORECASE)
 NAME_RE = re.compile(r"^([a-zA-Z]|[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9])$")
 MAP_RE = re.compile(r"^([0-9]+[:][0-9]+)$")
@@ -188,6 +198,7 @@ class State:
                 self.data = json.load(handle)
         else:
             self.data = {"settings": dict(DEFAULT_SETTINGS), "instances": {}, "next_ip": 2, "serial": 0}
+        self.data.setdefault("other_drivers", {})
         return self
 
     def save(self):
@@ -204,16 +215,27 @@ class State:
     def instances(self):
         return self.data["instances"]
 
+    def switch_driver(self, driver):
+        """Each driver keeps its own instances (the daemon's instance records live in the driver's data directory):
+        the current set is put aside and the new driver's set, empty the first time, comes back."""
+        current = self.driver()
+        if driver == current:
+            return
+        self.data["other_drivers"][current] = self.data["instances"]
+        self.data["instances"] = self.data["other_drivers"].pop(driver, {})
+        self.settings["local.driver"] = driver
+
     @property
     def settings(self):
         return self.data["settings"]
 
     def rootfs(self, name):
-        return os.path.join(self.root, "instances", name, "rootfs")
+        scope = ["instances"] if self.driver() == "qemu" else ["drivers", self.driver(), "instances"]
+        return os.path.join(self.root, *(scope + [name, "rootfs"]))
 
     def snapshot_fs(self, name, snap):
         """The copy of the rootfs a snapshot keeps (a real snapshot keeps the disk)."""
-        return os.path.join(self.root, "instances", name, "snapshots", snap)
+        return os.path.join(os.path.dirname(self.rootfs(name)), "snapshots", snap)
 
     def driver(self):
         return self.settings.get("local.driver", "qemu")
@@ -376,11 +398,12 @@ class Fake:
         if len(args.positional) > 1:
             raise Exit(1, "Too many arguments supplied\n")
         image = args.positional[0] if args.positional else "default"
-        cpus_text = args.get("cpus", "1")
+        blueprint = images.BLUEPRINT_DEFAULTS.get(image, {}) if images.is_blueprint(image) else {}
+        cpus_text = args.get("cpus", str(blueprint.get("cpus", 1)))
         if not re.match(r"^[0-9]+$", cpus_text) or int(cpus_text) < 1:
             raise Exit(1, "Error: invalid CPU count '%s', need a positive integer value.\n" % cpus_text)
-        memory = memory_size(args.get("memory", "1G"))
-        disk = memory_size(args.get("disk", "5G"))
+        memory = memory_size(args.get("memory", blueprint.get("memory", "1G")))
+        disk = memory_size(args.get("disk", blueprint.get("disk", "5G")))
         timeout = args.get("timeout")
         if timeout is not None and (not timeout.isdigit() or int(timeout) < 1):
             raise Exit(1, "error: --timeout value has to be a positive integer\n")
@@ -431,12 +454,40 @@ class Fake:
         self.apply_cloud_init(root, user_data)
         self.spin("Launching %s" % name)
         self.boot_check(timeout, "launch")
+        if images.is_blueprint(image):
+            sys.stderr.write(BLUEPRINT_WARNING)
+            self.blueprint_extras(name, inst, blueprint)
         self.out.write("Launched: %s%s\n" % (name, " in %s" % inst["zone"] if is_main() else ""))
+        if name == self.state.settings.get("client.primary-name") and not any(t == PRIMARY_HOME for _s, t in mounts):
+            mounts.append((os.path.expanduser("~"), PRIMARY_HOME))
+        if mounts and self.state.settings.get("local.privileged-mounts") == "false":
+            self.out.write("Skipping mount due to disabled mounts feature\n")
+            return
         for source, target in mounts:
-            self.mount_into(inst, name, source, target or "%s/%s" % (HOME, os.path.basename(source.rstrip("/"))),
-                            "classic", ["%d:default" % os.getuid()], ["%d:default" % os.getgid()])
-            self.out.write("Mounted '%s' into '%s:%s'\n" % (source, name, target or "%s/%s" % (
-                HOME, os.path.basename(source.rstrip("/")))))
+            self.launch_mount(name, inst, source, target or "%s/%s" % (HOME, os.path.basename(source.rstrip("/"))))
+
+    def launch_mount(self, name, inst, source, target):
+        """Launch runs `multipass mount <source> <name>:<target>` for each route and says so."""
+        self.mount_into(inst, name, source, target, "classic", ["%d:default" % os.getuid()],
+                        ["%d:default" % os.getgid()])
+        self.out.write("Mounted '%s' into '%s:%s'\n" % (source, name, target))
+
+    def blueprint_extras(self, name, inst, blueprint):
+        """launch.cpp on_success, before `Launched:`: the blueprint's aliases in the instance's context (the path
+        message when they are the first), then its workspace ~/multipass/<name> mounted at <name>."""
+        table = aliases.AliasDict()
+        first = table.empty()
+        for alias, command in sorted(blueprint.get("aliases", {}).items()):
+            table.add(name, alias, {"instance": name, "command": command, "working-directory": "map"}, executable())
+        table.save()
+        if first and blueprint.get("aliases") and aliases.scripts_folder() not in os.environ.get("PATH", "").split(":"):
+            self.out.write(aliases.path_message())
+        if blueprint.get("workspace"):
+            workspace = os.path.join(os.path.expanduser("~"), "multipass", name)
+            if os.path.isdir(workspace):
+                sys.stderr.write('Folder "%s" already exists.\n' % workspace)
+            os.makedirs(workspace, exist_ok=True)
+            self.launch_mount(name, inst, workspace, name)
 
     def pet_name(self):
         adjectives = ("calm", "brisk", "jolly", "sunny", "witty")
@@ -750,8 +801,12 @@ class Fake:
         shutil.rmtree(self.state.snapshot_fs(name, snap), ignore_errors=True)
 
     def purge_one(self, name):
-        """Mount sources are bound only inside short-lived namespaces, so removing the root never reaches them."""
+        """Mount sources are bound only inside short-lived namespaces, so removing the root never reaches them.
+        The client drops the instance's aliases with it (delete.cpp, AliasDict::remove_aliases_for_instance)."""
         self.state.instances.pop(name)
+        table = aliases.AliasDict()
+        table.remove_for_instance(name)
+        table.save()
         shutil.rmtree(os.path.dirname(self.state.rootfs(name)), ignore_errors=True)
 
     def recover(self, argv):
@@ -1047,7 +1102,7 @@ class Fake:
             driver = {"hyper-v": "hyperv", "vbox": "virtualbox"}.get(value.lower(), value.lower())
             if driver not in (DRIVERS_MAIN if is_main() else DRIVERS_1_16):
                 raise failed("set", invalid % "Invalid driver")
-            self.state.settings[key] = driver
+            self.state.switch_driver(driver)
         elif key == "local.privileged-mounts":
             if value.lower() not in ("true", "false", "on", "off", "yes", "no", "1", "0"):
                 raise failed("set", invalid % "Invalid flag, need \"true\" or \"false\"")
@@ -1137,6 +1192,107 @@ class Fake:
         return {"os": entry["os"], "release": entry["release"], "version": entry["version"],
                 "aliases": aliases[1:], "remote": entry["remote"]}
 
+    # -- aliases (client side: src/client/cli/cmd/alias.cpp, aliases.cpp, unalias.cpp, prefer.cpp)
+
+    def alias(self, argv):
+        args = Args(argv, flags=("no-map-working-directory",), aliases={"n": "no-map-working-directory"})
+        if len(args.positional) not in (1, 2):
+            raise Exit(1, "Wrong number of arguments given\n")
+        instance, colon, command = args.positional[0].partition(":")
+        if not colon or not command:
+            raise Exit(1, "No command given\n")
+        if not instance:
+            raise Exit(1, "No instance name given\n")
+        name = args.positional[1] if len(args.positional) == 2 else os.path.basename(command)
+        if os.path.basename(name) != name:
+            raise Exit(1, "Alias has to be a valid filename\n")
+        if daemon_failure("info") is not None or self.instance(instance) is None:
+            # the client asks `info` for the instance and treats any failure but INVALID_ARGUMENT as the daemon's
+            raise Exit(1, "Error retrieving list of instances\n")
+        table = aliases.AliasDict()
+        if name in table.contexts[table.active]:
+            raise Exit(1, "Alias '%s' already exists in current context\n" % name)
+        if name in COMMANDS or name in CLIENT_COMMANDS:
+            raise Exit(1, "Alias name '%s' clashes with a command name\n" % name)
+        first = table.empty()
+        table.add(table.active, name, {"instance": instance, "command": command, "working-directory":
+                                       "default" if args.get("no-map-working-directory") else "map"}, executable())
+        table.save()
+        if first and aliases.scripts_folder() not in os.environ.get("PATH", "").split(":"):
+            self.out.write(aliases.path_message())
+
+    def aliases_cmd(self, argv):
+        args = Args(argv, values=("format",))
+        if args.positional:
+            raise Exit(1, "This command takes no arguments\n")
+        doc = aliases.AliasDict().to_json()
+        return self.output(args.get("format"), doc, aliases.table(doc))
+
+    def unalias(self, argv):
+        args = Args(argv, flags=("all",))
+        if not args.positional and not args.get("all"):
+            raise Exit(1, "Name argument or --all is required\n")
+        if args.positional and args.get("all"):
+            raise Exit(1, "Cannot specify name when --all option set\n")
+        table = aliases.AliasDict()
+        if args.get("all"):
+            found = [(table.active, alias) for alias in sorted(table.contexts[table.active])]
+        else:
+            found = [table.context_and_alias(name) for name in args.positional]
+            bad = [name for name, pair in zip(args.positional, found) if pair is None]
+            if bad:
+                raise Exit(1, "Nonexistent %s: %s.\n" % ("alias" if len(bad) == 1 else "aliases", ", ".join(bad)))
+        for context, alias in found:
+            table.remove(context, alias)
+        table.save()
+
+    def prefer(self, argv):
+        args = Args(argv)
+        if len(args.positional) != 1:
+            raise Exit(1, "Wrong number of arguments given\n")
+        table = aliases.AliasDict()
+        table.active = args.positional[0]
+        table.contexts.setdefault(table.active, {})
+        table.save()
+
+    def run_alias(self, name, argv):
+        """argparser.cpp: a word that is no command but an alias runs `exec <instance> -- <command> <args>`, in the
+        mapped working directory unless the alias says `default`."""
+        table = aliases.AliasDict()
+        found = table.get(name)
+        if found is None:
+            self.out.write('Error: Unknown command or alias \'%s\' (try "multipass help" or "multipass aliases")\n'
+                           % name)
+            return 1
+        definition = table.contexts[found[0]][found[1]]
+        rest = argv[1:] if argv[:1] == ["--"] else argv
+        flags = ["--no-map-working-directory"] if definition["working-directory"] == "default" else []
+        return self.exec_(flags + [definition["instance"], "--"] + shlex.split(definition["command"]) + rest)
+
+    def shell(self, argv):
+        """shell.cpp: no name = the primary instance; when that one does not exist the client runs
+        `multipass launch --name <primary>` (which mounts the home directory) and connects. The fake's shell is
+        bash in the guest reading the commands from standard input."""
+        args = Args(argv, values=("timeout",))
+        if len(args.positional) > 1:
+            raise Exit(1, "Too many arguments given\n")
+        primary = self.state.settings.get("client.primary-name", "primary")
+        name = args.positional[0] if args.positional else primary
+        require_daemon("shell")
+        inst = self.instance(name)
+        if inst is None and name == primary and primary:
+            self.launch(["--name", primary] + (["--timeout", args.get("timeout")] if args.get("timeout") else []))
+            self.state.save()
+        elif inst is None or inst["deleted"]:
+            raise errors_occurred("shell", ['instance "%s" %s' % (name, "does not exist" if inst is None
+                                                                  else "is deleted")])
+        inst = self.instance(name)
+        if inst["state"] != "Running":
+            inst["state"] = "Running"
+            self.spin("Starting %s" % name)
+            self.state.save()
+        return GuestCommand(self.state.rootfs(name), guest_mounts(inst), "cd && exec bash -l -s")
+
     def networks(self, argv):
         args = Args(argv, values=("format",))
         require_daemon("networks")
@@ -1174,7 +1330,7 @@ def make_guest_root(root):
 
 def mountpoint(root, target):
     """The directory a mount covers in the guest (a symlink there is what an older fake left)."""
-    path = root + target
+    path = root + posixpath.join(HOME, target)
     if os.path.islink(path):
         os.unlink(path)
     os.makedirs(path, exist_ok=True)
@@ -1182,7 +1338,9 @@ def mountpoint(root, target):
 
 
 def guest_mounts(inst):
-    return [(target, mount["source_path"]) for target, mount in sorted(inst["mounts"].items())]
+    """(guest path, source) of each mount; a relative target (`Home`, a blueprint's workspace) is under the default
+    user's home, where sshfs_mount resolves it."""
+    return [(posixpath.join(HOME, target), mount["source_path"]) for target, mount in sorted(inst["mounts"].items())]
 
 
 def libc_call(name, *args):
@@ -1293,8 +1451,16 @@ COMMANDS = {
     "restart": "restart", "suspend": "suspend", "delete": "delete", "recover": "recover", "purge": "purge",
     "mount": "mount", "umount": "umount", "unmount": "umount", "snapshot": "snapshot", "restore": "restore",
     "exec": "exec", "transfer": "transfer", "copy-files": "transfer", "get": "get", "set": "set",
-    "version": "version", "networks": "networks", "find": "find",
+    "version": "version", "networks": "networks", "find": "find", "shell": "shell", "sh": "shell",
+    "connect": "shell",
 }
+# commands of the client alone (no daemon call); the table above is the daemon's
+CLIENT_COMMANDS = {"alias": "alias", "aliases": "aliases_cmd", "unalias": "unalias", "prefer": "prefer"}
+
+
+def executable():
+    """The client's own path, as the alias scripts name it (QCoreApplication::applicationFilePath)."""
+    return os.environ.get("MULTIPASS_FAKE_EXE") or os.path.abspath(sys.argv[0])
 
 
 def client_certificate():
@@ -1320,16 +1486,14 @@ def run(argv, stdout=None):
     if not argv or argv[0] in ("help", "-h", "--help"):
         stdout.write("Usage: multipass [options] <command>\nCreate, control and connect to Ubuntu instances.\n")
         return 0
-    command = COMMANDS.get(argv[0])
-    if command is None:
-        stdout.write('Error: Unknown command or alias \'%s\' (try "multipass help" or "multipass aliases")\n'
-                     % argv[0])
-        return 1
+    command = COMMANDS.get(argv[0]) or CLIENT_COMMANDS.get(argv[0])
     with contextlib.ExitStack() as stack:
         state = stack.enter_context(State(state_dir()))
         fake = Fake(state, stdout)
         try:
-            if command in ("start", "stop", "restart", "suspend"):
+            if command is None:
+                code = fake.run_alias(argv[0], argv[1:])
+            elif command in ("start", "stop", "restart", "suspend"):
                 code = fake.lifecycle(command, argv[1:])
             elif command == "exec":
                 code = fake.exec_(argv[1:])

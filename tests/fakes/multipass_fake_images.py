@@ -27,7 +27,7 @@ IMAGES = [
     ("", ["debian", "trixie"], "Debian", "Trixie", "20260601", "Debian GNU/Linux 13 (trixie)", True, "1.17"),
     ("", ["fedora"], "Fedora", "44", "20260422", "Fedora Linux 44 (Cloud Edition)", True, "1.17"),
 ]
-# name, description; a blueprint launches the current LTS with its own defaults
+# name, description; a blueprint launches the current LTS with its own defaults (BLUEPRINT_DEFAULTS)
 BLUEPRINTS = [
     ("anbox-cloud-appliance", "Anbox Cloud Appliance"),
     ("charm-dev", "A development and testing environment for charmers"),
@@ -39,6 +39,13 @@ BLUEPRINTS = [
     ("ros2-jazzy", "A development and testing environment for ROS 2 Jazzy."),
 ]
 BLUEPRINT_BASE = "lts"
+# The docker blueprint (SPEC-ADDITIONS.md 11): limits (used as defaults when not given), aliases (made in the
+# instance's context) and a workspace (~/multipass/<name> mounted at <name>). The other blueprints' definitions were
+# not read: they launch with Multipass's defaults.
+BLUEPRINT_DEFAULTS = {
+    "docker": dict(cpus=2, memory="4G", disk="40G", aliases={"docker": "docker", "docker-compose": "docker-compose"},
+                   workspace=True),
+}
 UNWANTED_ALIASES = ("ubuntu", "default")
 
 
@@ -52,6 +59,10 @@ def offered(main, unsupported=False):
 def blueprints():
     return [dict(remote="", aliases=[name], os="", release=description, version="latest", pretty="")
             for name, description in BLUEPRINTS]
+
+
+def is_blueprint(image):
+    return image in [name for name, _description in BLUEPRINTS]
 
 
 def filter_aliases(aliases):
@@ -82,6 +93,6 @@ def lookup(main, remote, alias):
         for entry in entries:
             if entry["remote"] == want and alias in entry["aliases"]:
                 return entry
-    if not remote and alias in [name for name, _description in BLUEPRINTS]:
+    if not remote and is_blueprint(alias):
         return lookup(main, "", BLUEPRINT_BASE)
     return None

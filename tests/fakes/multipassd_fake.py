@@ -134,10 +134,11 @@ def stop():
 
 def environment(base):
     """The variables that give a test its own fake Multipass under the directory base: the state directory, the
-    daemon's socket, and the client certificate instead of in the user's data directory."""
+    daemon's socket, and the client certificate, alias scripts and alias dictionary instead of in the user's data
+    and config directories."""
     return {"MULTIPASS_FAKE_STATE": os.path.join(base, "state"),
             "MULTIPASS_SERVER_ADDRESS": "unix:" + os.path.join(base, "multipass_socket"),
-            "XDG_DATA_HOME": os.path.join(base, "client-data")}
+            "XDG_DATA_HOME": os.path.join(base, "client-data"), "XDG_CONFIG_HOME": os.path.join(base, "client-config")}
 
 
 @contextlib.contextmanager

@@ -98,6 +98,9 @@ def info(name):
     (dict(name="mpi-a", mounts=[dict(source="/tmp", path="/x", readonly=True)]), "mounts[0].readonly"),
     (dict(name="mpi-a", mounts=[dict(source="/tmp", path="/x", uid_map=["me:1"])]), "mounts[0].uid_map: 'me:1'"),
     (dict(name="mpi-a", labels={"bad key": 1}), "labels: key 'bad key'"),
+    (dict(name="mpi-a", aliases=[dict(command="ls", name="a/b")]), "aliases[0].name: 'a/b' must be a file name"),
+    (dict(name="mpi-a", aliases=[dict(command="/usr/bin/list")]), "aliases[0].name: 'list' is a multipass command"),
+    (dict(name="mpi-a", aliases=[dict(command="id"), dict(command="/bin/id")]), "aliases[1].name: 'id' is given"),
 ])
 def test_bad_input_fails_before_any_command(env, args, words):
     result = run_module(env, **args)
@@ -267,3 +270,74 @@ def test_mounts_mode_merge_adds_and_updates_by_path(env):
     assert mounts["/b"]["source_path"] == other
     assert not run_module(env, **merge)["changed"]
     assert run_module(env, **dict(merge, mounts_mode="replace"))["actions"] == ["umount /a"]
+
+
+def aliases_json():
+    return json.loads(fake("aliases", "--format", "json")[1])
+
+
+def test_aliases_exact_idempotent_check_and_diff(env):
+    wanted = [dict(command="docker", name="mdocker"), dict(command="/usr/bin/id", working_directory="default")]
+    checked = run_module(env, check=True, diff=True, name="mpi-al", aliases=wanted)
+    assert checked["changed"] and checked["actions"] == ["launch", "alias id", "alias mdocker"]
+    assert info("mpi-al") is None
+    assert checked["diff"]["after"]["aliases"] == ["id: /usr/bin/id (default)", "mdocker: docker (map)"]
+    done = run_module(env, diff=True, name="mpi-al", aliases=wanted)
+    assert done["actions"] == checked["actions"] and done["diff"] == checked["diff"]
+    assert sorted(a["name"] for a in done["instance"]["aliases"]) == ["id", "mdocker"]
+    assert aliases_json()["contexts"]["default"]["mdocker"] == {
+        "command": "docker", "instance": "mpi-al", "working-directory": "map"}
+    again = run_module(env, check=True, name="mpi-al", aliases=wanted)
+    assert not again["changed"] and not run_module(env, name="mpi-al", aliases=wanted)["changed"]
+    fewer = [dict(command="docker", name="mdocker", working_directory="default")]
+    assert run_module(env, check=True, name="mpi-al", aliases=fewer)["actions"] == [
+        "unalias id", "unalias mdocker", "alias mdocker"]
+    assert run_module(env, name="mpi-al", aliases=fewer)["changed"]
+    assert aliases_json()["contexts"]["default"] == {
+        "mdocker": {"command": "docker", "instance": "mpi-al", "working-directory": "default"}}
+    assert not run_module(env, name="mpi-al", aliases=fewer)["changed"]
+    assert fake("launch", "--name", "mpi-other")[0] == 0
+    clash = run_module(env, name="mpi-other", aliases=[dict(command="ls", name="mdocker")])
+    assert clash["failed"] and "'mdocker' is already an alias of another instance" in clash["msg"]
+    assert not clash["changed"]
+    assert run_module(env, name="mpi-al", state="absent")["changed"]
+    assert aliases_json()["contexts"]["default"] == {}
+
+
+def test_primary_launch_mounts_home_and_is_idempotent(env, monkeypatch):
+    home = env / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    args = dict(name="mpi-pri", primary=True, mounts=[dict(source=str(env / "src"), path="/home/ubuntu/src")])
+    checked = run_module(env, check=True, diff=True, **args)
+    assert checked["actions"] == ["set primary", "launch"] and checked["diff"]["after"]["primary"] is True
+    assert fake("get", "client.primary-name")[1] == "primary\n"
+    done = run_module(env, diff=True, **args)
+    assert done["actions"] == checked["actions"] and done["instance"]["primary"] is True
+    assert sorted(m["path"] for m in done["instance"]["mounts"]) == ["/home/ubuntu/src", "Home"]
+    assert info("mpi-pri")["mounts"]["Home"]["source_path"] == str(home)
+    assert not run_module(env, check=True, **args)["changed"] and not run_module(env, **args)["changed"]
+    off = run_module(env, name="mpi-pri", primary=False)
+    assert off["actions"] == ["unset primary"] and fake("get", "--raw", "client.primary-name")[1] == "\n"
+    assert not run_module(env, name="mpi-pri", primary=False)["changed"]
+
+
+def test_blueprint_launch_reports_its_defaults(env, monkeypatch):
+    monkeypatch.setenv("HOME", str(env / "home"))
+    done = run_module(env, name="mpi-box", image="docker")
+    assert (done["instance"]["cpus"], done["instance"]["memory"], done["instance"]["disk"]) == (2, 4 << 30, 40 << 30)
+    assert sorted(a["name"] for a in done["instance"]["aliases"]) == ["docker", "docker-compose"]
+    assert [m["path"] for m in done["instance"]["mounts"]] == ["mpi-box"]
+    blueprint_aliases = [dict(command="docker"), dict(command="docker-compose")]
+    keep = run_module(env, name="mpi-box", image="docker", aliases=blueprint_aliases)
+    assert not keep["changed"]
+
+
+def test_each_driver_shows_its_own_instances(env):
+    assert run_module(env, name="mpi-drv")["driver"] == "qemu"
+    assert fake("set", "local.driver=lxd")[0] == 0
+    other = run_module(env, name="mpi-drv", state="absent")
+    assert not other["changed"] and other["driver"] == "lxd" and other["instance"]["state"] == "absent"
+    assert fake("set", "local.driver=qemu")[0] == 0
+    back = run_module(env, name="mpi-drv")
+    assert not back["changed"] and back["instance"]["state"] == "running"
