@@ -3,12 +3,13 @@
 # a minimal Debian 12 shaped like today's cloud and container images. systemd is PID 1 and systemd-networkd takes
 # DHCP on eth0; apt reads only deb822 sources (/etc/apt/sources.list.d/debian.sources, no /etc/apt/sources.list);
 # none of the project's packages (not even git, make or python3), no kvm/libvirt/lxd groups.
-# Cached as an Incus image (meta.tar.gz + rootfs.tar.gz) under $CACHE/fresh-host/<hash of this script>/ and reused
-# while this script is unchanged. Prints the cache directory on its last line. Run as root.
+# Cached as an Incus image (meta.tar.gz + rootfs.tar.gz) under $CACHE/fresh-host/<hash of this script and
+# lxd_image_meta.sh>/ and reused while both are unchanged. Prints the cache directory on its last line. Run as root.
 set -euo pipefail
 CACHE=${WSVMS_CACHE:-/var/cache/workstation-vms}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-HASH=$(sha256sum "$0" | cut -c1-16)
+here=$(cd "$(dirname "$0")" && pwd)
+HASH=$(cat "$0" "$here/lxd_image_meta.sh" | sha256sum | cut -c1-16)
 OUT=$CACHE/fresh-host/$HASH
 if [ -f "$OUT/.done" ]; then echo "fresh rootfs: cached"; echo "$OUT"; exit 0; fi
 
@@ -59,23 +60,8 @@ for g in kvm libvirt lxd incus incus-admin libvirt-qemu; do
   if chroot "$ROOT" getent group "$g" >/dev/null; then echo "fresh rootfs: group $g exists" >&2; exit 1; fi
 done
 
-mkdir -p "$WORK/meta/templates"
-cat > "$WORK/meta/metadata.yaml" <<META
-architecture: x86_64
-creation_date: $(date +%s)
-properties:
-  os: debian
-  release: bookworm
-  architecture: amd64
-  description: Debian 12 fresh host (workstation.vms fresh_host scenario)
-templates:
-  /etc/hostname:
-    when: [create, copy]
-    template: hostname.tpl
-META
-echo '{{ container.name }}' > "$WORK/meta/templates/hostname.tpl"
 mkdir -p "$OUT.tmp"
-tar -C "$WORK/meta" -czf "$OUT.tmp/meta.tar.gz" metadata.yaml templates
+bash "$here/lxd_image_meta.sh" "$OUT.tmp" "Debian 12 fresh host (workstation.vms fresh_host scenario)"
 tar -C "$ROOT" --numeric-owner -czf "$OUT.tmp/rootfs.tar.gz" .
 touch "$OUT.tmp/.done"
 rm -rf "$OUT"; mv "$OUT.tmp" "$OUT"
