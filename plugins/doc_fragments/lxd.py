@@ -60,3 +60,18 @@ options:
       - Cluster member on which to create the instance. Used only when the instance is created.
     type: str
 """
+
+    # The order of an LXD instance's addresses (lxd_instance, lxd_instance_info).
+    PREFERRED_NICS = r"""
+options:
+  preferred_nics:
+    description:
+      - The order of an instance's addresses in C(ipv4) of its result (the first is the one
+        O(workstation.vms.lxd_instance#module:wait_for=ipv4) and V(ssh) use).
+      - First the NICs LXD made for the instance's own NIC devices (C(eth0) on its network), then the interfaces
+        matching these globs in the order given, then the others by name. Bridges and veth ends made inside the
+        guest (C(docker*), C(br-*), C(virbr*), C(lxdbr*), C(cni*), C(flannel*), C(veth*)) are left out unless a
+        glob here names them.
+    type: list
+    elements: str
+"""

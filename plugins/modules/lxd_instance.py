@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - workstation.vms.instance.restart
   - workstation.vms.instance.attributes
   - workstation.vms.lxd
+  - workstation.vms.lxd.preferred_nics
 options:
   state:
     description:
@@ -128,8 +129,7 @@ options:
     type: bool
   wait_for:
     description:
-      - V(ipv4) waits for an IPv4 address on any NIC (or on O(wait_nic)). NICs without DHCP are never
-        waited for.
+      - V(ipv4) waits for an IPv4 address on any NIC (or on O(wait_nic)); NICs without DHCP are never waited for.
       - V(agent) waits for the LXD agent of a virtual machine (needed for exec).
       - V(cloud-init) runs C(cloud-init status --wait); V(degraded) warns, V(error) and V(disabled) fail.
       - V(ssh) waits for an SSH banner on port 22 of the first IPv4 address.
@@ -137,18 +137,8 @@ options:
     choices: [none, ipv4, agent, cloud-init, ssh]
   wait_nic:
     description:
-      - Name of the guest network interface (as C(lxc list) shows it, for example V(eth0)) that O(wait_for=ipv4)
-        waits on. When not given, the addresses of O(preferred_nics)' rule.
+      - The guest interface (as C(lxc list) shows it, e.g. V(eth0)) O(wait_for=ipv4) waits on; else O(preferred_nics)' order.
     type: str
-  preferred_nics:
-    description:
-      - The order of the addresses in RV(instance.ipv4) (the first is the one O(wait_for=ipv4) and V(ssh) use).
-      - First the NICs LXD made for the instance's own NIC devices (C(eth0) on its network), then the interfaces
-        matching these globs in the order given, then the others by name. Bridges and veth ends made inside the
-        guest (C(docker*), C(br-*), C(virbr*), C(lxdbr*), C(cni*), C(flannel*), C(veth*)) are left out unless a
-        glob here names them.
-    type: list
-    elements: str
 notes:
   - Works with LXD 5.0 and later and with Incus 6. Virtual machines need a host with KVM and vhost_vsock.
   - A create that fails (for example the first start) deletes the instance it made.

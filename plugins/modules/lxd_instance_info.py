@@ -20,13 +20,7 @@ extends_documentation_fragment:
   - workstation.vms.instance.info
   - workstation.vms.instance.read_only
   - workstation.vms.lxd
-options:
-  preferred_nics:
-    description:
-      - The order of each instance's addresses in RV(instances[].ipv4), as
-        O(workstation.vms.lxd_instance#module:preferred_nics) of M(workstation.vms.lxd_instance) orders them.
-    type: list
-    elements: str
+  - workstation.vms.lxd.preferred_nics
 notes:
   - Works with LXD 5.0 and later and with Incus 6 (give O(socket) of Incus, for example V(/var/lib/incus/unix.socket)).
 seealso:
