@@ -24,6 +24,7 @@ def matches(instance, labels):
 
 def run(module, backend):
     """List the instances (one when `name` is given: none when it does not exist) and exit; never a change."""
+    errors = (InputError, InstanceError) + tuple(backend.errors)
     try:
         labels = validate_labels(module.params["labels"])
         if module.params["name"]:
@@ -32,7 +33,7 @@ def run(module, backend):
         else:
             found = backend.read_all()
         instances = [summary for summary in map(backend.summary, found) if summary and matches(summary, labels)]
-    except (InputError, InstanceError) + tuple(backend.errors) as exc:
+    except errors as exc:
         result = backend.error_result(exc) if isinstance(exc, tuple(backend.errors)) else {}
         module.fail_json(msg=str(exc), instances=[], **result)
     module.exit_json(changed=False, instances=instances)

@@ -269,7 +269,9 @@ def test_mounts_mode_merge_adds_and_updates_by_path(env):
     assert sorted(mounts) == ["/a", "/b", "/c"] and mounts["/a"]["source_path"] == src
     assert mounts["/b"]["source_path"] == other
     assert not run_module(env, **merge)["changed"]
-    assert run_module(env, **dict(merge, mounts_mode="replace"))["actions"] == ["umount /a"]
+    replace = dict(merge)
+    replace["mounts_mode"] = "replace"
+    assert run_module(env, **replace)["actions"] == ["umount /a"]
 
 
 def aliases_json():
