@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lxd_instance_info
 short_description: Read LXD and Incus instances in the shape workstation.vms.lxd_instance returns
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Returns one instance (O(name)) or every instance of the project, each as RV(instances[]) in the shape
     M(workstation.vms.lxd_instance) returns as its RV(workstation.vms.lxd_instance#module:instance).

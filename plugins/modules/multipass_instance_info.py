@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: multipass_instance_info
 short_description: Read Multipass instances in the shape workstation.vms.multipass_instance returns
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Returns one instance (O(name)) or every Multipass instance, each as RV(instances[]) in the shape
     M(workstation.vms.multipass_instance) returns as its RV(workstation.vms.multipass_instance#module:instance).

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: qemu_vm_info
 short_description: Read the QEMU VMs of workstation.vms.qemu_vm in the shape that module returns
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Returns one VM (O(name)) or every libvirt domain that M(workstation.vms.qemu_vm) made on the connection, each
     as RV(instances[]) in the shape M(workstation.vms.qemu_vm) returns as its
