@@ -129,21 +129,21 @@ class MultipassInstance(Backend):
     def read(self):
         name = self.params["name"]
         # The label store first: a store that cannot be read must stop the run before a launch, not after it.
-        self.cli.store.entry(name)
+        entry = self.cli.store.entry(name)
         info = self.cli.info(name)
         self.cli.driver()   # reported: each driver has its own instances
-        return self.current(name, info) if info is not None else None
+        return self.current(name, info, entry) if info is not None else None
 
     def read_all(self):
-        """One `multipass info` for all (+ `get` of each one's resources)."""
-        return [self.current(name, info) for name, info in sorted(self.cli.info().items())]
+        """One `multipass info` for all (+ `get` of each one's resources), the label store read once."""
+        entries = self.cli.store.load()["instances"]
+        return [self.current(name, info, entries.get(name) or {}) for name, info in sorted(self.cli.info().items())]
 
-    def current(self, name, info):
+    def current(self, name, info, entry):
         resources = None
         if self.params.get("state") != "absent" and info.get("state") != "Deleted":
             resources = self.cli.resources(name)
-        return dict(name=name, info=info, resources=resources, entry=self.cli.store.entry(name),
-                    **self.client_side(name))
+        return dict(name=name, info=info, resources=resources, entry=entry, **self.client_side(name))
 
     def mounts(self, current):
         return mounts_from_info(current["info"], current["entry"].get("mount_types"))
