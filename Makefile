@@ -10,7 +10,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: site test setup host venv collection units sanity matrix lint examples integration molecule molecule-vm molecule-other fresh-host build docs changelog bench
+.PHONY: site test setup host venv collection units sanity matrix lint examples integration integration-vm integration-other molecule molecule-vm molecule-other fresh-host build docs changelog bench
 
 site: setup
 	ansible-playbook -i inventory/ playbooks/site.yml
@@ -57,8 +57,15 @@ lint: venv collection
 
 # every test on the project's ansible-core, then those that boot no VM again on the newest (tests/env/newest_core.sh)
 INTEGRATION_NEWEST_CORE ?= tests/integration/test_smoke_lxd.py tests/integration/test_status_playbook.py
-integration: setup
-	python -m pytest -q -rs tests/integration; s=$$?; \
+# the integration tests that boot QEMU VMs: make test runs them in its vm lane, the others beside them (tests/env/lanes.sh)
+INTEGRATION_VM := tests/integration/test_smoke_libvirt.py tests/integration/test_inventory_guests.py
+integration: integration-vm integration-other
+
+integration-vm: setup
+	python -m pytest -q -rs $(INTEGRATION_VM)
+
+integration-other: setup
+	python -m pytest -q -rs tests/integration $(addprefix --ignore=,$(INTEGRATION_VM)); s=$$?; \
 	bash tests/env/newest_core.sh python -m pytest -q -rs $(INTEGRATION_NEWEST_CORE) || s=1; exit $$s
 
 molecule: setup

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make test's parts in three lanes that run side by side, each part after the other within its lane:
-#   vm      the parts that boot QEMU VMs (a TCG guest keeps one core busy, so one VM part at a time)
-#   other   everything that is Python on the host or system containers (units, sanity, matrix, lint, examples,
-#           the container scenarios, build, docs): it fills the other core while a guest boots
-#   fresh   fresh_host, the README's `make site` on a nested fresh machine (its own daemons, networks and guests)
+#   vm      the parts that boot QEMU VMs (a TCG guest keeps a core busy while it boots: one VM part at a time per lane)
+#   other   everything that is Python on the host or system containers (units, sanity, the integration tests that
+#           boot no VM, matrix, lint, examples, the container scenarios, build, docs): it fills the other core while a
+#           guest boots
+#   fresh   fresh_host, the README's `make site` on a nested fresh machine (its own daemons, networks and guests),
+#           then VM scenarios from the same queue as the vm lane (at most two TCG guests boot at a time)
 # Each lane's lines are prefixed with its name; each part reports its time. Setup ran once before (make test's
 # prerequisite), so the parts are made with `-o host`: two lanes never run the host role (apt, daemons) at once.
 # LANES="vm other" limits the lanes. Exits non-zero when any part of any lane failed.
@@ -12,24 +14,37 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 
 declare -A parts=(
-  [vm]="integration molecule-vm"
-  [other]="units sanity matrix lint examples molecule-other build docs"
-  [fresh]="fresh-host"
+  [vm]="integration-vm molecule-vm"
+  [other]="units sanity integration-other matrix lint examples molecule-other build docs"
+  [fresh]="fresh-host molecule-vm"
 )
 
 lane() {
-  local name=$1 t s status=0 l0
+  local name=$1 t s status=0 l0 result line
   l0=$(date +%s)
   for t in ${parts[$name]}; do
     s=$(date +%s)
-    make --no-print-directory -o host "$t" </dev/null || status=1
-    echo "make test: $t took $(( $(date +%s) - s ))s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    result=passed
+    make --no-print-directory -o host "$t" </dev/null || { status=1; result=FAILED; }
+    line="$t took $(( $(date +%s) - s ))s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "make test: $line"
+    echo "make test:   $name/$line, $result" >> "$summary"
   done
-  echo "make test: lane $name took $(( $(date +%s) - l0 ))s, $([ $status = 0 ] && echo passed || echo FAILED)"
+  line="lane $name took $(( $(date +%s) - l0 ))s, $([ $status = 0 ] && echo passed || echo FAILED)"
+  echo "make test: $line"
+  echo "make test: $line" >> "$summary"
   return $status
 }
 
 t0=$(date +%s)
+# every part's time and outcome again on the last lines, lane by lane: a CI log's tail is often all one gets to see
+summary=$(mktemp)
+# the VM scenarios are one queue that the vm and fresh lanes take from, each after its first part: whichever lane is
+# free takes the next one (tests/env/molecule.sh, MOLECULE_QUEUE), so neither lane waits while the other has a backlog
+MOLECULE_QUEUE=$(mktemp)
+export MOLECULE_QUEUE
+MOLECULE_LANE=vm bash tests/env/molecule.sh --list > "$MOLECULE_QUEUE"
+trap 'rm -f "$summary" "$MOLECULE_QUEUE"' EXIT
 pids=()
 names=()
 for name in ${LANES:-vm other fresh}; do
@@ -44,4 +59,7 @@ for i in "${!pids[@]}"; do
 done
 python3 tests/env/image_server.py stop
 echo "make test: all took $(( $(date +%s) - t0 ))s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "make test: summary (each part's time and outcome, then each lane's)"
+grep '^make test:   ' "$summary" | sort -s -t/ -k1,1
+grep -v '^make test:   ' "$summary"
 if [ ${#failed[@]} -gt 0 ]; then echo "make test: failed lanes: ${failed[*]}"; exit 1; fi
