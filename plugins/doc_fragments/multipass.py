@@ -29,8 +29,9 @@ options:
 """
 
     # What only Multipass instances have: launch-time networks and timeout, aliases, the primary instance
-    # (multipass_instance; guest passes them through its options).
-    INSTANCE = r"""
+    # (multipass_instance; guest passes them through its options). Not named INSTANCE: the fragment name
+    # workstation.vms.multipass.instance would load the fragment file instance.py instead.
+    INSTANCE_OPTIONS = r"""
 options:
   networks:
     description:

@@ -26,7 +26,7 @@ author:
 extends_documentation_fragment:
   - workstation.vms.multipass
   - workstation.vms.multipass.label_store
-  - workstation.vms.multipass.instance
+  - workstation.vms.multipass.instance_options
   - workstation.vms.instance
   - workstation.vms.instance.restart
   - workstation.vms.instance.attributes

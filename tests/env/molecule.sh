@@ -27,7 +27,10 @@ if [ -z "${MOLECULE_SCENARIOS:-}" ]; then
     done)
   fi
 fi
-if [ "${1:-}" = --list ]; then printf '%s\n' $MOLECULE_SCENARIOS; exit 0; fi
+if [ "${1:-}" = --list ]; then
+  for s in $MOLECULE_SCENARIOS; do echo "$s"; done
+  exit 0
+fi
 newest_core=" ${MOLECULE_NEWEST_CORE-sample_role_lxd sample_role_libvirt} "
 failed=()
 run() {
@@ -45,6 +48,7 @@ run() {
 if [ -n "${MOLECULE_QUEUE:-}" ] && [ "${MOLECULE_LANE:-}" = vm ]; then
   # MOLECULE_QUEUE: a file of VM scenario names (from --list) that several lanes share; each run takes the next name
   # until none is left, so a lane done with its other parts takes over VM scenarios (tests/env/lanes.sh)
+  # shellcheck disable=SC2016  # the inner script's $1 is the inner shell's, not ours
   while s=$(flock "$MOLECULE_QUEUE" bash -c 'head -n 1 "$1"; sed -i 1d "$1"' _ "$MOLECULE_QUEUE") && [ -n "$s" ]; do
     run "$s"
   done
