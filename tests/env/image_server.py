@@ -1,8 +1,8 @@
 # Copyright (c) 2026 workstation.vms contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The test harness' image server on loopback: the locally built container image (build_images.sh) as a real
-simplestreams index over HTTPS, and any file under files/ over plain HTTP (qemu_vm's URL images).
+"""The test harness' image server on loopback: the locally built images (build_images.sh) as a real simplestreams
+index over HTTPS, and any file under files/ over plain HTTP (qemu_vm's URL images).
 
     image_server.py ca | start | stop | status | clean
 
@@ -10,6 +10,11 @@ start builds what is missing (a CA and a server certificate, the index), puts th
 store (update-ca-certificates: LXD and Incus check an image server against the system CAs), and starts the
 server unless one answers already. Every request is appended to access.log, so a test can tell that the
 daemon downloaded from here (or that a cached file was not fetched again).
+
+Each product version has a container item (root.tar.xz) and a VM item (disk-kvm.img, the libvirt guest disk
+vm/base.qcow2), as images.linuxcontainers.org lists them: the daemon picks the item by the instance type it is
+asked for. LXD/Incus VMs cannot run on this kernel (no vhost_vsock), so the VM item is there to be listed and
+chosen, not booted.
 
 Why the metadata tarball is rewritten: its description names this server, and the image fingerprint (the
 SHA-256 of metadata + rootfs) then differs from the local debian/12 alias that setup.sh imports, so a
@@ -34,13 +39,15 @@ import urllib.request
 
 CACHE = os.environ.get("WSVMS_CACHE", "/var/cache/workstation-vms")
 IMAGES = os.path.join(CACHE, "images", "current", "lxd")
-ROOT = os.path.join(CACHE, "image-server")
+VM_DISK = os.path.join(CACHE, "images", "current", "vm", "base.qcow2")
+# Another root (and WSVMS_STREAMS_PORT/WSVMS_FILES_PORT) runs a second server beside a shared one.
+ROOT = os.environ.get("WSVMS_IMAGE_SERVER", os.path.join(CACHE, "image-server"))
 HOST = "127.0.0.1"
 HTTPS_PORT = int(os.environ.get("WSVMS_STREAMS_PORT", "18443"))
 HTTP_PORT = int(os.environ.get("WSVMS_FILES_PORT", "18080"))
 SYSTEM_CA = "/usr/local/share/ca-certificates/workstation-vms-test.crt"
 PRODUCT = "debian:12:amd64:%s"
-INDEX_FORMAT = "2"   # bump when build_index() writes something else: a cached index is then rebuilt
+INDEX_FORMAT = "3"   # bump when build_index() writes something else: a cached index is then rebuilt
 VARIANTS = {"default": ["debian/12", "debian/12/default", "debian/bookworm"],
             "cloud": ["debian/12/cloud", "debian/bookworm/cloud"]}
 STREAMS_URL = "https://%s:%d" % (HOST, HTTPS_PORT)
@@ -87,13 +94,14 @@ def trust_ca():
     subprocess.run(["update-ca-certificates"], check=True, stdin=subprocess.DEVNULL, capture_output=True)
 
 
-def sha256(file_name, prefix=b""):
-    """SHA-256 (hex) of `prefix` followed by the file's bytes (LXD's fingerprint: metadata + rootfs)."""
-    digest = hashlib.sha256(prefix)
+def sha256s(file_name, prefixes):
+    """SHA-256 (hex) of each prefix followed by the file's bytes (LXD's fingerprint: metadata + root), in one read."""
+    digests = [hashlib.sha256(prefix) for prefix in prefixes]
     with open(file_name, "rb") as handle:
         for block in iter(functools.partial(handle.read, 1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+            for digest in digests:
+                digest.update(block)
+    return [digest.hexdigest() for digest in digests]
 
 
 def variant_meta(variant):
@@ -111,35 +119,43 @@ def variant_meta(variant):
 
 
 def build_index():
-    """streams/v1/index.json and images.json for the current image; rebuilt only when the image changed."""
+    """streams/v1/index.json and images.json for the current images; rebuilt only when an image changed."""
     rootfs = os.path.join(IMAGES, "rootfs.tar.gz")
-    stat = os.stat(rootfs)
-    key = "%s-%d-%d" % (INDEX_FORMAT, stat.st_size, int(stat.st_mtime))
+    stat, vm_stat = os.stat(rootfs), os.stat(VM_DISK)
+    key = "%s-%d-%d-%d" % (INDEX_FORMAT, stat.st_size, int(stat.st_mtime), int(vm_stat.st_mtime))
     if os.path.exists(path("streams", "v1", "images.json")) and index_key() == key:
         return
     serial = time.strftime("%Y%m%d_%H%M", time.gmtime(stat.st_mtime))
     base = "images/debian/12/amd64"
     os.makedirs(path(base), exist_ok=True)
-    link = path(base, "rootfs.tar.gz")
-    if os.path.lexists(link):
-        os.unlink(link)
-    os.symlink(rootfs, link)
-    root_hash = sha256(rootfs)
+    # item name -> (ftype, file name on this server, file, its stat): the container's root and the VM's disk
+    roots = {"root.tar.xz": ("root.tar.xz", "rootfs.tar.gz", rootfs, stat),
+             "disk.qcow2": ("disk-kvm.img", "disk.qcow2", VM_DISK, vm_stat)}
+    for _, name, target, _ in roots.values():
+        if os.path.lexists(path(base, name)):
+            os.unlink(path(base, name))
+        os.symlink(target, path(base, name))
+    metas = {variant: variant_meta(variant) for variant in VARIANTS}
+    # hashes[item] = [the root's own sha256, then metadata + root for each variant, in VARIANTS order]
+    hashes = {item: sha256s(target, [b""] + list(metas.values())) for item, (_, _, target, _) in roots.items()}
     products = {}
-    for variant, aliases in VARIANTS.items():
-        meta = variant_meta(variant)
+    for number, (variant, aliases) in enumerate(VARIANTS.items(), start=1):
+        meta = metas[variant]
         meta_path = "%s/%s/%s/lxd.tar.xz" % (base, variant, serial)
         os.makedirs(os.path.dirname(path(meta_path)), exist_ok=True)
         with open(path(meta_path), "wb") as handle:
             handle.write(meta)
-        combined = sha256(rootfs, prefix=meta)
+        combined, combined_vm = hashes["root.tar.xz"][number], hashes["disk.qcow2"][number]
         # The same metadata file under both names, as images.linuxcontainers.org does: LXD reads the
-        # lxd.tar.xz item, Incus the incus.tar.xz one (shared/simplestreams/products.go of each).
+        # lxd.tar.xz item, Incus the incus.tar.xz one (shared/simplestreams/products.go of each). Its
+        # combined hashes are the fingerprints of the container (metadata + rootfs) and the VM (+ disk).
         items = {ftype: {"ftype": ftype, "path": meta_path, "size": len(meta), "sha256": hashlib.sha256(meta).hexdigest(),
-                         "combined_sha256": combined, "combined_rootxz_sha256": combined}
+                         "combined_sha256": combined, "combined_rootxz_sha256": combined,
+                         "combined_disk-kvm-img_sha256": combined_vm}
                  for ftype in ("lxd.tar.xz", "incus.tar.xz")}
-        items["root.tar.xz"] = {"ftype": "root.tar.xz", "path": "%s/rootfs.tar.gz" % base, "size": stat.st_size,
-                                "sha256": root_hash}
+        for item, (ftype, name, _, file_stat) in roots.items():
+            items[item] = {"ftype": ftype, "path": "%s/%s" % (base, name), "size": file_stat.st_size,
+                           "sha256": hashes[item][0]}
         products[PRODUCT % variant] = {
             "aliases": ",".join(aliases), "arch": "amd64", "os": "Debian", "release": "bookworm",
             "release_title": "12", "variant": variant, "versions": {serial: {"items": items}}}
