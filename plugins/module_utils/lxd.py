@@ -44,17 +44,17 @@ USER_DATA_KEYS = (CLOUD_INIT_KEY, "cloud-init.vendor-data", "user.user-data", "u
 DEFAULT_SOCKETS = ("/var/snap/lxd/common/lxd/unix.socket", "/var/lib/lxd/unix.socket", "/var/lib/incus/unix.socket")
 # The image remotes each daemon's own CLI starts with (`lxc remote list` / `incus remote list` on a fresh
 # install), by the daemon GET /1.0 names in environment.server; the `remotes` option adds or overrides entries.
-# LXD 5.21+/6.x: canonical/lxd doc/reference/remote_image_servers.md (images: moved to images.lxd.canonical.com
-# when images.linuxcontainers.org stopped serving LXD in 2024). Incus 6.x: lxc/incus
-# internal/cliconfig/default.go (images: only, no ubuntu:).
+# The URLs are the CLIs' own, byte for byte: LXD 5.21+/6.x canonical/lxd lxc/config/default.go (ImagesRemote
+# images.lxd.canonical.com since images.linuxcontainers.org stopped serving LXD in 2024; the ubuntu-minimal ones
+# end in "/"), Incus 6.x lxc/incus internal/cliconfig/default.go (images only, no ubuntu:).
 _UBUNTU = "https://cloud-images.ubuntu.com/"
 BUILTIN_REMOTES = {
     "lxd": {
         "images": "https://images.lxd.canonical.com",
         "ubuntu": _UBUNTU + "releases",
         "ubuntu-daily": _UBUNTU + "daily",
-        "ubuntu-minimal": _UBUNTU + "minimal/releases",
-        "ubuntu-minimal-daily": _UBUNTU + "minimal/daily",
+        "ubuntu-minimal": _UBUNTU + "minimal/releases/",
+        "ubuntu-minimal-daily": _UBUNTU + "minimal/daily/",
     },
     "incus": {
         "images": "https://images.linuxcontainers.org",

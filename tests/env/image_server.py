@@ -4,11 +4,12 @@
 """The test harness' image server on loopback: the locally built images (build_images.sh) as a real simplestreams
 index over HTTPS, and any file under files/ over plain HTTP (qemu_vm's URL images).
 
-    image_server.py ca | start | stop | status | clean
+    image_server.py ca | ca-check | start | stop | status | clean
 
 start builds what is missing (a CA and a server certificate, the index), puts the CA into the host's trust
 store (update-ca-certificates: LXD and Incus check an image server against the system CAs), and starts the
-server unless one answers already. Every request is appended to access.log, so a test can tell that the
+server unless one answers already. ca does the CA part only (setup.sh runs it before the daemons start);
+ca-check warns about a running daemon that started before the CA was installed. Every request is appended to access.log, so a test can tell that the
 daemon downloaded from here (or that a cached file was not fetched again).
 
 Each product version has a container item (root.tar.xz) and a VM item (disk-kvm.img, the libvirt guest disk
@@ -92,6 +93,32 @@ def trust_ca():
     with open(SYSTEM_CA, "wb") as handle:
         handle.write(wanted)
     subprocess.run(["update-ca-certificates"], check=True, stdin=subprocess.DEVNULL, capture_output=True)
+
+
+def daemons_started_before_ca():
+    """(name, pid) of each running LXD/Incus daemon of this host that started before the CA went into the system
+    store. Go reads the system CAs once per process (crypto/x509 root.go: once.Do(initSystemRoots)), so such a
+    daemon may not trust this server until it restarts; a remote that gives `certificate` works either way."""
+    with open("/proc/stat", encoding="utf-8") as handle:
+        boot = next(int(line.split()[1]) for line in handle if line.startswith("btime "))
+    installed, here = os.stat(SYSTEM_CA).st_mtime, os.readlink("/proc/self/ns/mnt")
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % entry, encoding="utf-8") as handle:
+                comm, fields = handle.read().rsplit(")", 1)
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                args = handle.read().decode(errors="replace").split("\0")
+            same_host = os.readlink("/proc/%s/ns/mnt" % entry) == here   # not a nested machine's daemon
+        except (OSError, ValueError):
+            continue
+        name = comm.split("(", 1)[1]
+        # the daemon itself (`lxd --group lxd ...`), not its helpers (`lxd forkproxy ...`, `[lxc monitor]`)
+        daemon = (name in ("lxd", "incusd") and same_host and os.path.basename(args[0]) == name
+                  and (len(args) < 2 or args[1] == "" or args[1].startswith("-")))
+        if daemon and boot + int(fields.split()[19]) / os.sysconf("SC_CLK_TCK") < installed:
+            found.append((name, int(entry)))
+    return sorted(found)
 
 
 def sha256s(file_name, prefixes):
@@ -292,6 +319,11 @@ def main():
     elif action == "ca":
         make_certificates()
         trust_ca()
+    elif action == "ca-check":
+        for name, number in daemons_started_before_ca():
+            print("image_server: WARNING: %s (pid %d) started before the test CA was put into the system store (%s):"
+                  " it may not trust %s until it restarts (without `certificate`, launches from this server then"
+                  " fail with 'certificate signed by unknown authority')" % (name, number, SYSTEM_CA, STREAMS_URL))
     elif action == "start":
         start()
     elif action == "stop":
@@ -304,7 +336,7 @@ def main():
         stop()
         shutil.rmtree(ROOT, ignore_errors=True)
     else:
-        sys.exit("usage: image_server.py ca|start|stop|status|clean")
+        sys.exit("usage: image_server.py ca|ca-check|start|stop|status|clean")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ PKGS=(
   debootstrap e2fsprogs qemu-utils
   # guest tools the tests use from the host
   openssh-client wireguard-tools wireguard-go
-  # the harness' own tools
-  rsync make bc
+  # the harness' own tools (openssl and ca-certificates: the image server's CA, image_server.py ca)
+  rsync make bc openssl ca-certificates
 )
 # Only the tests need these (`packages.sh --test`, from make test / sanity / docs): `make site` installs no browser.
 if [ "${1:-}" = --test ]; then

@@ -25,9 +25,11 @@ import_image() { # $1 = lxc|incus, $2 = image dir
 root=$(cd "$here/../.." && pwd)
 step packages bash "$here/packages.sh"
 step venv make -C "$root" --no-print-directory venv collection
-# The image server's CA goes into the system store before the daemons start: Go reads the system CAs once
+# The image server's CA goes into the system store before the daemons start: Go reads the system CAs once per
+# process. daemons.sh leaves a daemon that runs already alone: ca-check says if one started before the CA.
 step image-ca python3 "$here/image_server.py" ca
 step daemons bash "$here/daemons.sh"
+step ca-check python3 "$here/image_server.py" ca-check
 step images bash "$here/build_images.sh"
 images=${WSVMS_CACHE:-/var/cache/workstation-vms}/images/current
 step import-lxd import_image lxc "$images/lxd"

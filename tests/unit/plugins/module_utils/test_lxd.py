@@ -54,16 +54,20 @@ def test_image_sources():
                        "fingerprint": "abc"}
 
 
-# The default remotes of each daemon's CLI: canonical/lxd doc/reference/remote_image_servers.md at 04d2731
-# (LXD 5.21/6.x; lxc/config/default.go of LXD 5.0, b9467b2, still had images.linuxcontainers.org) and
-# lxc/incus internal/cliconfig/default.go at 99613e4 (Incus 6.x: images only).
+# The default remotes of each daemon's CLI, as their sources define them (Addr of each Remote):
+# - LXD 5.21/6.x: canonical/lxd lxc/config/default.go, the version whose ImagesRemote is
+#   https://images.lxd.canonical.com (images, ubuntu, ubuntu-daily, ubuntu-minimal, ubuntu-minimal-daily; the two
+#   minimal URLs end in "/"), the same names as doc/reference/remote_image_servers.md at 04d2731. LXD 5.0's
+#   lxc/config/default.go at b9467b2 (Debian's 5.0.2 here) still had images.linuxcontainers.org, which stopped
+#   serving LXD in 2024: LXD always gets Canonical's server.
+# - Incus 6.x: lxc/incus internal/cliconfig/default.go at 99613e4: images -> https://images.linuxcontainers.org only.
 def test_builtin_remotes_pinned_to_each_daemons_cli():
     assert lxd.BUILTIN_REMOTES == {
         "lxd": {"images": "https://images.lxd.canonical.com",
                 "ubuntu": "https://cloud-images.ubuntu.com/releases",
                 "ubuntu-daily": "https://cloud-images.ubuntu.com/daily",
-                "ubuntu-minimal": "https://cloud-images.ubuntu.com/minimal/releases",
-                "ubuntu-minimal-daily": "https://cloud-images.ubuntu.com/minimal/daily"},
+                "ubuntu-minimal": "https://cloud-images.ubuntu.com/minimal/releases/",
+                "ubuntu-minimal-daily": "https://cloud-images.ubuntu.com/minimal/daily/"},
         "incus": {"images": "https://images.linuxcontainers.org"},
     }
 

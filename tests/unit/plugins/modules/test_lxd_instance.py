@@ -250,6 +250,24 @@ def test_vm_create_from_remote_with_disk(monkeypatch, capsys):
     assert body["devices"]["root"] == {"type": "disk", "path": "/", "pool": "default", "size": "20GiB"}
 
 
+@pytest.mark.parametrize("server", ["lxd", "incus"])
+def test_instance_type_not_an_item_is_what_the_daemon_gets(monkeypatch, capsys, server):
+    """A remote image's container and VM items share an alias: the module sends the alias and the instance type,
+    and the daemon picks the item (root.tar.xz or disk-kvm.img) for that type (tests/integration/test_image_remotes)."""
+    sent = {}
+    for itype in ("container", "virtual-machine"):
+        args = {"name": "lxdi-c9", "type": itype, "image": "images:debian/12", "state": "stopped",
+                "remotes": {"images": "https://mirror.example"}}
+        result, client = run(monkeypatch, capsys, args, server=server)
+        assert result["actions"] == ["create"] and result["instance"]["type"] == itype, result
+        what, body = client.writes[0]
+        assert what == "POST /instances" and body["type"] == itype
+        sent[itype] = body["source"]
+    assert sent["container"] == sent["virtual-machine"] == {
+        "type": "image", "mode": "pull", "server": "https://mirror.example", "protocol": "simplestreams",
+        "alias": "debian/12"}
+
+
 def test_images_remote_on_incus_is_linuxcontainers(monkeypatch, capsys):
     result, client = run(monkeypatch, capsys, {"name": "lxdi-c9", "image": "images:debian/12", "state": "stopped"},
                          server="incus")
