@@ -23,6 +23,7 @@ launch through the remote really downloads instead of reusing the local image.
 """
 
 import functools
+import gzip
 import hashlib
 import http.server
 import io
@@ -48,7 +49,7 @@ HTTPS_PORT = int(os.environ.get("WSVMS_STREAMS_PORT", "18443"))
 HTTP_PORT = int(os.environ.get("WSVMS_FILES_PORT", "18080"))
 SYSTEM_CA = "/usr/local/share/ca-certificates/workstation-vms-test.crt"
 PRODUCT = "debian:12:amd64:%s"
-INDEX_FORMAT = "3"   # bump when build_index() writes something else: a cached index is then rebuilt
+INDEX_FORMAT = "4"   # bump when build_index() writes something else: a cached index is then rebuilt
 VARIANTS = {"default": ["debian/12", "debian/12/default", "debian/bookworm"],
             "cloud": ["debian/12/cloud", "debian/bookworm/cloud"]}
 STREAMS_URL = "https://%s:%d" % (HOST, HTTPS_PORT)
@@ -132,9 +133,11 @@ def sha256s(file_name, prefixes):
 
 
 def variant_meta(variant):
-    """The image's metadata tarball with a description that names this server and the variant."""
+    """The image's metadata tarball with a description that names this server and the variant. The same bytes at
+    every rebuild (gzip without a time stamp): a rebuilt index keeps the image's fingerprints."""
     out = io.BytesIO()
-    with tarfile.open(os.path.join(IMAGES, "meta.tar.gz")) as src, tarfile.open(fileobj=out, mode="w:gz") as dst:
+    with tarfile.open(os.path.join(IMAGES, "meta.tar.gz")) as src, \
+            gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed, tarfile.open(fileobj=packed, mode="w") as dst:
         for member in src.getmembers():
             data = src.extractfile(member).read() if member.isfile() else None
             if member.name == "metadata.yaml":
@@ -155,16 +158,16 @@ def build_index():
     serial = time.strftime("%Y%m%d_%H%M", time.gmtime(stat.st_mtime))
     base = "images/debian/12/amd64"
     os.makedirs(path(base), exist_ok=True)
-    # item name -> (ftype, file name on this server, file, its stat): the container's root and the VM's disk
-    roots = {"root.tar.xz": ("root.tar.xz", "rootfs.tar.gz", rootfs, stat),
-             "disk.qcow2": ("disk-kvm.img", "disk.qcow2", VM_DISK, vm_stat)}
-    for _, name, target, _ in roots.values():
-        if os.path.lexists(path(base, name)):
-            os.unlink(path(base, name))
-        os.symlink(target, path(base, name))
+    # by item name: the container's root and the VM's disk, each linked into this server under `name`
+    roots = {"root.tar.xz": {"ftype": "root.tar.xz", "name": "rootfs.tar.gz", "file": rootfs, "stat": stat},
+             "disk.qcow2": {"ftype": "disk-kvm.img", "name": "disk.qcow2", "file": VM_DISK, "stat": vm_stat}}
+    for root in roots.values():
+        if os.path.lexists(path(base, root["name"])):
+            os.unlink(path(base, root["name"]))
+        os.symlink(root["file"], path(base, root["name"]))
     metas = {variant: variant_meta(variant) for variant in VARIANTS}
     # hashes[item] = [the root's own sha256, then metadata + root for each variant, in VARIANTS order]
-    hashes = {item: sha256s(target, [b""] + list(metas.values())) for item, (_, _, target, _) in roots.items()}
+    hashes = {item: sha256s(root["file"], [b""] + list(metas.values())) for item, root in roots.items()}
     products = {}
     for number, (variant, aliases) in enumerate(VARIANTS.items(), start=1):
         meta = metas[variant]
@@ -180,8 +183,8 @@ def build_index():
                          "combined_sha256": combined, "combined_rootxz_sha256": combined,
                          "combined_disk-kvm-img_sha256": combined_vm}
                  for ftype in ("lxd.tar.xz", "incus.tar.xz")}
-        for item, (ftype, name, _, file_stat) in roots.items():
-            items[item] = {"ftype": ftype, "path": "%s/%s" % (base, name), "size": file_stat.st_size,
+        for item, root in roots.items():
+            items[item] = {"ftype": root["ftype"], "path": "%s/%s" % (base, root["name"]), "size": root["stat"].st_size,
                            "sha256": hashes[item][0]}
         products[PRODUCT % variant] = {
             "aliases": ",".join(aliases), "arch": "amd64", "os": "Debian", "release": "bookworm",

@@ -28,7 +28,7 @@ DEFAULTS = load("defaults", "main.yml")
 @pytest.mark.parametrize("backend", ["lxd", "incus"])
 def test_default_image_is_a_builtin_remote_of_its_daemon(backend):
     image = DEFAULTS["desktop_vm_default_images"][backend]
-    remote, _, alias = image.partition(":")
+    remote, alias = image.split(":", 1)
     source = lxd.image_source(image, daemon=lambda: backend)
     assert source["server"] == lxd.BUILTIN_REMOTES[backend][remote]
     assert source["alias"] == alias and source["protocol"] == "simplestreams"
