@@ -92,6 +92,17 @@ def test_daemon_is_asked_only_for_builtin_remotes():
     assert over["server"] == "https://mirror" and over["certificate"] == "PEM"
 
 
+@pytest.mark.parametrize("remote", sorted(set(lxd.BUILTIN_REMOTES["lxd"]) | set(lxd.BUILTIN_REMOTES["incus"])))
+def test_every_builtin_name_can_point_at_a_mirror(remote):
+    """A user's mirror keeps the built-in name on either daemon (tests/integration/test_image_remotes.py launches
+    images:debian/12 that way on LXD and Incus)."""
+    def never():
+        raise AssertionError("the daemon was asked")
+    source = lxd.image_source("%s:debian/12" % remote, remotes={remote: "https://mirror.example/"}, daemon=never)
+    assert source == {"type": "image", "mode": "pull", "server": "https://mirror.example/", "protocol": "simplestreams",
+                      "alias": "debian/12"}
+
+
 @pytest.mark.parametrize("remote", ["ubuntu", "ubuntu-daily", "ubuntu-minimal", "ubuntu-minimal-daily"])
 def test_remote_missing_on_incus_names_remote_and_daemon(remote):
     with pytest.raises(InputError) as err:
