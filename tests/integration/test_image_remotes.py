@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """lxd_instance from the harness' simplestreams server (tests/env/image_server.py) on the real LXD and Incus daemons,
 through a user remote (`teststreams:debian/12`, with the server's certificate pinned) and through built-in remote
-names pointed at it with `remotes` (`images:debian/12`), as a user with a mirror of their own writes them. The daemon itself downloads the image (check mode predicts the create and downloads nothing), caches
-it with the server as its update source, and the second run changes nothing. The built-in names carry no
+names pointed at it with `remotes` (`images:debian/12`), as a user with a mirror of their own writes them. The
+daemon itself downloads the image (check mode predicts the create and downloads nothing), caches it with the server
+as its update source, and the second run changes nothing. The built-in names carry no
 certificate: the daemon checks the server against the system CAs, where setup.sh put the test CA. Built-in remote
 names resolve per daemon (GET /1.0). Each image has a container and a VM item; which one an instance type gets
 is shown with the daemons' own simplestreams client (their VMs cannot run on this kernel)."""
