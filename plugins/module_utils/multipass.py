@@ -27,6 +27,8 @@ COMMAND_NAMES = frozenset(
     "unalias unmount version".split())
 DEFAULT_LABEL_STORE = "~/.local/share/workstation.vms/multipass/labels.json"
 HOME_IN_INSTANCE = "/home/ubuntu"
+DAEMON_HINT = ("Start multipassd (the snap: `sudo snap start multipass`), or point "
+               "MULTIPASS_SERVER_ADDRESS at the address it listens on, and run the task again.")
 NAME_RE = re.compile(r"^([a-zA-Z]|[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9])$")
 MAP_RE = re.compile(r"^[0-9]+:[0-9]+$")
 _HUMAN_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|K|M|G)?\s*$", re.IGNORECASE)
@@ -308,8 +310,8 @@ class MultipassCli:
             return MultipassError("cannot run %s: %s. Install Multipass or set the executable option"
                                   % (argv[0], text), rc, out, err, argv)
         if rc == 3 or "cannot connect to the multipass socket" in text or "multipass socket access denied" in text:
-            return DaemonUnreachable("the Multipass daemon is not reachable (`multipass %s` exited %s): %s"
-                                     % (what, rc, text), rc, out, err, argv)
+            return DaemonUnreachable("the Multipass daemon is not reachable (`multipass %s` exited %s): %s\n%s"
+                                     % (what, rc, text, DAEMON_HINT), rc, out, err, argv)
         if rc == 5:
             return Timeout("`multipass %s` timed out: %s" % (what, text), rc, out, err, argv)
         if "does not exist" in text and rc == 2:

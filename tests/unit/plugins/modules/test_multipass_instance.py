@@ -201,6 +201,7 @@ def test_daemon_unreachable_and_cli_errors(env, monkeypatch):
     multipassd_fake.stop()
     result = run_module(env, name="mpi-u6")
     assert result["failed"] and result["rc"] == 2 and "daemon is not reachable" in result["msg"]
+    assert "Start multipassd (the snap: `sudo snap start multipass`)" in result["msg"] and result["actions"] == []
     with monkeypatch.context() as patch:
         patch.setenv("MULTIPASS_SERVER_ADDRESS", "localhost:1")
         result = run_module(env, name="mpi-u6")
