@@ -23,6 +23,11 @@ options:
   label_store:
     description:
       - JSON file holding the labels (and mount types) of Multipass instances, created 0600 when needed.
+      - Entries are kept per Multipass driver (C(multipass get local.driver)), since each driver has its own instances,
+        so after C(multipass set local.driver=...) an instance of the same name is another instance, with its own
+        labels, and the first driver's entries are kept for when it is selected again.
+      - A file written before entries were kept per driver (version 1, without C(drivers)) is read as the entries
+        of the driver in use, and written back per driver at the next change.
       - The inventory plugin C(workstation.vms.guests) reads the same default file.
       - Defaults to C(~/.local/share/workstation.vms/multipass/labels.json).
     type: path

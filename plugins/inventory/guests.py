@@ -71,7 +71,8 @@ options:
       multipass:
         description:
           - Keys C(executable) (default V(multipass)) and C(label_store) (where the labels of Multipass guests are
-            kept, as for M(workstation.vms.multipass_instance)).
+            kept, as for M(workstation.vms.multipass_instance)). The guests and their labels are those of the
+            Multipass driver in use (C(multipass get local.driver)); each driver has its own instances.
         type: dict
   filters:
     description:

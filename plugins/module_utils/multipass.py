@@ -27,6 +27,8 @@ COMMAND_NAMES = frozenset(
     "unalias unmount version".split())
 DEFAULT_LABEL_STORE = "~/.local/share/workstation.vms/multipass/labels.json"
 HOME_IN_INSTANCE = "/home/ubuntu"
+DAEMON_HINT = ("Start multipassd (the snap: `sudo snap start multipass`), or point "
+               "MULTIPASS_SERVER_ADDRESS at the address it listens on, and run the task again.")
 NAME_RE = re.compile(r"^([a-zA-Z]|[a-zA-Z][a-zA-Z0-9\-]*[a-zA-Z0-9])$")
 MAP_RE = re.compile(r"^[0-9]+:[0-9]+$")
 _HUMAN_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|K|M|G)?\s*$", re.IGNORECASE)
@@ -170,32 +172,73 @@ def write_user_data(text):
 
 
 class LabelStore:
-    """Labels (and the mount types Multipass does not report) per instance, in one JSON file (0600).
+    """Labels, mount types (which Multipass does not report) and the user-data digest of each instance, per driver,
+    in one JSON file (0600). Each Multipass driver has its own instances (`multipass set local.driver=...` shows
+    another set), so an entry belongs to the driver the instance was made with:
 
-    Layout: {"version": 1, "instances": {"<name>": {"labels": {...}, "mount_types": {"<path>": "native"}}}}"""
+        {"version": 2, "drivers": {"<driver>": {"<name>": {"labels": {...}, "mount_types": {"<path>": "native"}}}}}
 
-    def __init__(self, path=None):
+    A version 1 file ({"version": 1, "instances": {...}}, written before entries were kept per driver) is read as
+    the entries of the driver in use; the next write stores it in the version 2 layout under that driver.
+    `driver` is the driver's name or a callable returning it, asked only when the file has entries."""
+
+    VERSION = 2
+
+    def __init__(self, path=None, driver=None):
         self.path = os.path.expanduser(path or DEFAULT_LABEL_STORE)
+        self.driver = driver
 
-    def load(self):
+    def current_driver(self):
+        driver = self.driver() if callable(self.driver) else self.driver
+        if not driver:
+            raise MultipassError("label_store: the Multipass driver is not known (multipass get local.driver)")
+        return driver
+
+    def read_file(self):
+        """The file as it is (checked), {} when it does not exist yet."""
         try:
             with open(self.path) as handle:
                 data = json.load(handle)
         except FileNotFoundError:
-            return {"version": 1, "instances": {}}
+            return {}
         except (IOError, OSError) as exc:
             raise MultipassError("label_store: cannot read %s: %s" % (self.path, exc))
         except ValueError as exc:
             raise MultipassError("label_store: %s is not valid JSON (%s); repair it or move it away (it holds only "
                                  "labels and mount types, which the next run writes again)" % (self.path, exc))
-        if not isinstance(data, dict) or not isinstance(data.setdefault("instances", {}), dict) \
-                or not all(isinstance(entry, dict) for entry in data["instances"].values()):
+        if isinstance(data, dict) and isinstance(data.get("version"), int) and data["version"] > self.VERSION:
+            raise MultipassError("label_store: %s is version %s, written by a newer workstation.vms; upgrade the "
+                                 "collection or use another label_store" % (self.path, data["version"]))
+        if not self.well_formed(data):
             raise MultipassError("label_store: %s is not a label store (%s); repair it or move it away"
-                                 % (self.path, 'want {"version": 1, "instances": {NAME: {...}}}'))
+                                 % (self.path, 'want {"version": 2, "drivers": {DRIVER: {NAME: {...}}}}'))
         return data
 
+    @staticmethod
+    def well_formed(data):
+        """{name: entry} dicts, one per driver (version 2) or one for all (version 1)."""
+        if not isinstance(data, dict):
+            return False
+        scopes = data["drivers"] if "drivers" in data else {"": data.get("instances", {})}
+        return isinstance(scopes, dict) and all(
+            isinstance(entries, dict) and all(isinstance(entry, dict) for entry in entries.values())
+            for entries in scopes.values())
+
+    def load(self):
+        """The whole store in the version 2 layout; a version 1 file's entries go to the driver in use."""
+        data = self.read_file()
+        if "drivers" in data:
+            return {"version": self.VERSION, "drivers": data["drivers"]}
+        legacy = data.get("instances") or {}
+        return {"version": self.VERSION, "drivers": {self.current_driver(): legacy} if legacy else {}}
+
+    def entries(self):
+        """{name: entry} of the driver in use (the driver is not asked when the store is empty)."""
+        drivers = self.load()["drivers"]
+        return dict(drivers.get(self.current_driver()) or {}) if drivers else {}
+
     def entry(self, name):
-        return self.load()["instances"].get(name) or {}
+        return self.entries().get(name) or {}
 
     def labels(self, name):
         return dict(self.entry(name).get("labels") or {})
@@ -203,25 +246,29 @@ class LabelStore:
     def update(self, name, **values):
         """Set keys of an instance's entry; a value of None removes the key; an empty entry is dropped."""
         data = self.load()
-        entry = dict(data["instances"].get(name) or {})
+        entries = data["drivers"].setdefault(self.current_driver(), {})
+        entry = dict(entries.get(name) or {})
         for key, value in values.items():
             if value is None:
                 entry.pop(key, None)
             else:
                 entry[key] = value
         if entry:
-            data["instances"][name] = entry
+            entries[name] = entry
         else:
-            data["instances"].pop(name, None)
+            entries.pop(name, None)
         self.save(data)
 
     def forget(self, name):
         data = self.load()
-        if name in data["instances"]:
-            del data["instances"][name]
+        entries = data["drivers"].get(self.current_driver()) if data["drivers"] else None
+        if entries and name in entries:
+            del entries[name]
             self.save(data)
 
     def save(self, data):
+        """Atomically, 0600; drivers left without entries are dropped."""
+        data = dict(data, drivers={driver: entries for driver, entries in data["drivers"].items() if entries})
         directory = os.path.dirname(self.path)
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o700)
@@ -240,7 +287,8 @@ class MultipassCli:
     def __init__(self, executable="multipass", run=None, label_store=None):
         self.executable = executable or "multipass"
         self.run = run or subprocess_runner
-        self.store = label_store if isinstance(label_store, LabelStore) else LabelStore(label_store)
+        # entries are kept per driver: the store asks this CLI's driver (once per run) when it needs it
+        self.store = label_store if isinstance(label_store, LabelStore) else LabelStore(label_store, self.driver)
         self._driver = None
 
     # -- plumbing
@@ -262,8 +310,8 @@ class MultipassCli:
             return MultipassError("cannot run %s: %s. Install Multipass or set the executable option"
                                   % (argv[0], text), rc, out, err, argv)
         if rc == 3 or "cannot connect to the multipass socket" in text or "multipass socket access denied" in text:
-            return DaemonUnreachable("the Multipass daemon is not reachable (`multipass %s` exited %s): %s"
-                                     % (what, rc, text), rc, out, err, argv)
+            return DaemonUnreachable("the Multipass daemon is not reachable (`multipass %s` exited %s): %s\n%s"
+                                     % (what, rc, text, DAEMON_HINT), rc, out, err, argv)
         if rc == 5:
             return Timeout("`multipass %s` timed out: %s" % (what, text), rc, out, err, argv)
         if "does not exist" in text and rc == 2:
@@ -443,8 +491,9 @@ class MultipassCli:
     # -- the inventory's view
 
     def guests(self, include_deleted=False):
-        """Every instance as common.instance_result dicts, from ONE `multipass info --format json` call."""
-        store = self.store.load()["instances"]
+        """Every instance as common.instance_result dicts, from ONE `multipass info --format json` call (and
+        `multipass get local.driver` when the label store has entries: they are kept per driver)."""
+        store = self.store.entries()
         result = []
         for name, info in sorted(self.info().items()):
             guest = self.describe(name, info, store.get(name) or {})

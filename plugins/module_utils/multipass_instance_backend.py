@@ -13,7 +13,7 @@ from ansible_collections.workstation.vms.plugins.module_utils import common
 from ansible_collections.workstation.vms.plugins.module_utils.cloudinit import text_digest
 from ansible_collections.workstation.vms.plugins.module_utils.instance import Backend, Plan, Step
 from ansible_collections.workstation.vms.plugins.module_utils.multipass import (
-    COMMAND_NAMES, PRIMARY_HOME, PRIMARY_KEY, LabelStore, MultipassCli, MultipassError, module_runner, mount_maps,
+    COMMAND_NAMES, PRIMARY_HOME, PRIMARY_KEY, MultipassCli, MultipassError, module_runner, mount_maps,
     mounts_from_info, parse_human_size, same_size, state_word, to_multipass_size, validate_name, write_user_data)
 
 STATES = ["present", "started", "stopped", "restarted", "suspended", "absent"]
@@ -100,7 +100,7 @@ class MultipassInstance(Backend):
     def __init__(self, module):
         super().__init__(module)
         self.cli = MultipassCli(self.params["executable"], run=module_runner(module),
-                                label_store=LabelStore(self.params["label_store"]))
+                                label_store=self.params["label_store"])
 
     # ---- parse / read ------------------------------------------------------------------------------
     def validate_name(self, name):
@@ -128,15 +128,17 @@ class MultipassInstance(Backend):
 
     def read(self):
         name = self.params["name"]
-        # The label store first: a store that cannot be read must stop the run before a launch, not after it.
+        # The label store first: a store that cannot be read must stop the run before a launch, not after it. Its
+        # entries are the current driver's (`multipass get local.driver`, reported too): each driver has its own
+        # instances, so a name seen with another driver is another instance.
         entry = self.cli.store.entry(name)
+        self.cli.driver()
         info = self.cli.info(name)
-        self.cli.driver()   # reported: each driver has its own instances
         return self.current(name, info, entry) if info is not None else None
 
     def read_all(self):
         """One `multipass info` for all (+ `get` of each one's resources), the label store read once."""
-        entries = self.cli.store.load()["instances"]
+        entries = self.cli.store.entries()
         return [self.current(name, info, entries.get(name) or {}) for name, info in sorted(self.cli.info().items())]
 
     def current(self, name, info, entry):

@@ -152,6 +152,24 @@ def plan(state, names, name, instance):
     raise InputError("state: '%s' is not one of %s" % (state, ", ".join(SNAPSHOT_STATES[:3])))
 
 
+def remaining(snapshots, deleted):
+    """The snapshots left after deleting `deleted` (check mode's prediction). Where the backend reports a parent,
+    the children of a deleted snapshot get its parent, as Multipass does (BaseVirtualMachine::delete_snapshot_helper,
+    src/platform/backends/shared/base_virtual_machine.cpp)."""
+    parents = {s["name"]: s.get("parent") for s in snapshots}
+    result = []
+    for snap in snapshots:
+        if snap["name"] in deleted:
+            continue
+        if "parent" in snap:
+            parent = snap["parent"]
+            while parent in deleted:
+                parent = parents[parent] or ""
+            snap = dict(snap, parent=parent)
+        result.append(snap)
+    return result
+
+
 def diff_view(snapshots, current=None):
     """What the diff shows: the snapshot names (and which one the instance was last restored to)."""
     view = {"snapshots": sorted(s["name"] for s in snapshots)}
@@ -213,7 +231,7 @@ def run(module, backend, errors=()):
         if action == "prune":
             for snap in [] if module.check_mode else pruned:
                 backend.delete(snap)
-            after = [s for s in before if s["name"] not in pruned]
+            after = remaining(before, pruned)
         elif action == "take":
             if module.check_mode:
                 after = before + [backend.predict(params, expires)]
@@ -222,7 +240,7 @@ def run(module, backend, errors=()):
         elif action == "delete":
             if not module.check_mode:
                 backend.delete(params["name"])
-            after = [s for s in before if s["name"] != params["name"]]
+            after = remaining(before, [params["name"]])
         elif action == "restore":
             if not module.check_mode:
                 backend.restore(params["name"], params)

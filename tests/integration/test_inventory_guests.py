@@ -131,7 +131,7 @@ def multipass(workdir):
     run([FAKE, "launch", "--name", name], env=env)
     from ansible_collections.workstation.vms.plugins.module_utils.multipass import LabelStore
     store = os.path.join(workdir, "multipass-labels.json")
-    LabelStore(store).update(name, labels={"env": "prod", "role": "mp"})
+    LabelStore(store, driver="qemu").update(name, labels={"env": "prod", "role": "mp"})   # the fake's driver
     yield dict(name=name, env=env, state=state, store=store)
     run([FAKE, "delete", "--purge", name], env=env, check=False)
     run([FAKE_DAEMON, "stop"], env=env, check=False)

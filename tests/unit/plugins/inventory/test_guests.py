@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import pathlib
 import sys
 
@@ -254,3 +256,39 @@ def test_lxd_preferred_nics_order_vm_ipv4_and_ansible_host(monkeypatch):
     guest = plugin_mod.list_job(job)[0]
     assert guest["ipv4"] == ["10.99.10.9", "10.8.0.2", "192.168.5.7"]
     assert plugin_mod.connection_vars(job, guest)["ansible_host"] == "10.99.10.9"
+
+
+def test_multipass_guests_and_labels_are_the_current_drivers(tmp_path, monkeypatch):
+    """The fake Multipass CLI (tests/fakes/multipass) with instances per driver, as the real daemon keeps them:
+    after `multipass set local.driver=lxd` the lxd driver's instance of the same name is listed without the qemu
+    instance's labels; switching back brings those back. No stub of the plugin: the fake's own code answers each
+    command line, in this process (a Python start per command would cost seconds)."""
+    sys.path.insert(0, str(pathlib.Path(__file__).absolute().parents[3] / "fakes"))
+    import multipass_fake  # pylint: disable=import-error,import-outside-toplevel
+    import multipassd_fake  # pylint: disable=import-error,import-outside-toplevel
+    from ansible_collections.workstation.vms.plugins.module_utils import multipass
+
+    def in_process(args, data=None):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err):
+            rc = multipass_fake.run(list(args[1:]), stdout=out)
+        return rc, out.getvalue(), err.getvalue()
+
+    def fake(*args):
+        assert in_process(["multipass"] + list(args))[0] == 0
+    for key, value in multipassd_fake.environment(str(tmp_path)).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(multipass, "subprocess_runner", in_process)
+    store = tmp_path / "labels.json"
+    config = "plugin: workstation.vms.guests\nbackends:\n  multipass: {label_store: %s}\n" % store
+    with multipassd_fake.running():
+        fake("launch", "--name", "mp-a")
+        multipass.LabelStore(str(store), "qemu").update("mp-a", labels={"role": "web"})
+        assert hostvars(run(tmp_path, config, cache=False), "mp-a")["vm_labels"] == {"role": "web"}
+        fake("set", "local.driver=lxd")
+        assert not run(tmp_path, config, cache=False).hosts
+        fake("launch", "--name", "mp-a")
+        inventory = run(tmp_path, config, cache=False)
+        assert hostvars(inventory, "mp-a")["vm_labels"] == {} and "label_role_web" not in inventory.groups
+        fake("set", "local.driver=qemu")
+        assert group_hosts(run(tmp_path, config, cache=False), "label_role_web") == ["mp-a"]

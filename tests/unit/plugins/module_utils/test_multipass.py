@@ -42,12 +42,13 @@ class Runner:
         return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
 
-def test_guests_is_one_call_and_common_shape(tmp_path):
-    store = LabelStore(str(tmp_path / "labels.json"))
-    store.update("mpi-run", labels={"role": "web"}, mount_types={"/data": "native"})
-    run = Runner((0, json.dumps(INFO), ""))
-    guests = MultipassCli("mp", run=run, label_store=store).guests()
-    assert [c[0] for c in run.calls] == [["mp", "info", "--format", "json"]]
+def test_guests_is_one_info_call_and_common_shape(tmp_path):
+    path = str(tmp_path / "labels.json")
+    LabelStore(path, "qemu").update("mpi-run", labels={"role": "web"}, mount_types={"/data": "native"})
+    run = Runner((0, "qemu\n", ""), (0, json.dumps(INFO), ""))
+    guests = MultipassCli("mp", run=run, label_store=path).guests()
+    # the store's entries are the current driver's: one `get local.driver` next to the one `info`
+    assert [c[0] for c in run.calls] == [["mp", "get", "local.driver"], ["mp", "info", "--format", "json"]]
     assert [g["name"] for g in guests] == ["mpi-off", "mpi-run"]
     running = guests[1]
     assert running == dict(name="mpi-run", backend="multipass", type="vm", state="running", ipv4=["10.1.2.3"],
@@ -56,8 +57,21 @@ def test_guests_is_one_call_and_common_shape(tmp_path):
                                         gid_map=["1000:default"], readonly=False)],
                            status="Running", release="Ubuntu 24.04.3 LTS")
     assert guests[0]["state"] == "stopped" and guests[0]["cpus"] is None and guests[0]["labels"] == {}
-    assert len(MultipassCli("mp", run=Runner((0, json.dumps(INFO), "")), label_store=store).guests(
+    assert len(MultipassCli("mp", run=Runner((0, json.dumps(INFO), "")), label_store=LabelStore(path, "qemu")).guests(
         include_deleted=True)) == 3
+    empty = Runner((0, json.dumps(INFO), ""))
+    MultipassCli("mp", run=empty, label_store=str(tmp_path / "none.json")).guests()
+    assert [c[0] for c in empty.calls] == [["mp", "info", "--format", "json"]]   # no entries: no driver asked
+
+
+def test_guests_of_another_driver_carry_none_of_the_first_drivers_labels(tmp_path):
+    """The same instance name under two drivers is two instances (each driver has its own): labels and mount
+    types are the current driver's only."""
+    path = str(tmp_path / "labels.json")
+    LabelStore(path, "qemu").update("mpi-run", labels={"role": "web"}, mount_types={"/data": "native"})
+    guests = MultipassCli("mp", run=Runner((0, "lxd\n", ""), (0, json.dumps(INFO), "")), label_store=path).guests()
+    running = [g for g in guests if g["name"] == "mpi-run"][0]
+    assert running["labels"] == {} and running["mounts"][0]["type"] == "classic"
 
 
 def test_default_runner_and_store_path_without_a_module(tmp_path):
@@ -158,19 +172,72 @@ def test_small_helpers():
 
 def test_label_store_is_private_and_forgets(tmp_path):
     path = tmp_path / "deep" / "labels.json"
-    store = LabelStore(str(path))
+    store = LabelStore(str(path), "qemu")
     assert store.labels("a") == {}
     store.update("a", labels={"x": "1"})
     store.update("b", labels={"y": "2"})
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
     assert store.labels("a") == {"x": "1"}
     store.update("a", labels=None)
     store.forget("b")
-    assert json.loads(path.read_text()) == {"instances": {}, "version": 1} or \
-        json.loads(path.read_text())["instances"] == {}
+    assert json.loads(path.read_text()) == {"drivers": {}, "version": 2}
     path.write_text("{broken")
     with pytest.raises(MultipassError, match="not valid JSON"):
         store.load()
+
+
+def test_label_store_keeps_each_drivers_entries(tmp_path):
+    path = str(tmp_path / "labels.json")
+    driver = ["qemu"]
+    store = LabelStore(path, lambda: driver[0])
+    store.update("dev", labels={"on": "qemu"}, mount_types={"/data": "native"})
+    driver[0] = "lxd"
+    assert store.entry("dev") == {} and store.entries() == {}
+    store.update("dev", labels={"on": "lxd"})
+    store.forget("dev")
+    store.forget("other")
+    driver[0] = "qemu"
+    assert store.entry("dev") == {"labels": {"on": "qemu"}, "mount_types": {"/data": "native"}}
+    assert json.loads(open(path).read()) == {"version": 2, "drivers": {
+        "qemu": {"dev": {"labels": {"on": "qemu"}, "mount_types": {"/data": "native"}}}}}
+
+
+def test_label_store_reads_a_version_1_file_and_migrates_it_on_write(tmp_path):
+    """A file written before entries were kept per driver: read as the driver in use; written back as version 2,
+    still 0600, at the next change only."""
+    path = tmp_path / "labels.json"
+    old = {"version": 1, "instances": {"a": {"labels": {"x": "1"}}, "b": {"mount_types": {"/m": "native"}}}}
+    path.write_text(json.dumps(old))
+    path.chmod(0o600)
+    asked = []
+    store = LabelStore(str(path), lambda: asked.append(1) or "qemu")
+    assert store.labels("a") == {"x": "1"} and store.entry("b") == {"mount_types": {"/m": "native"}}
+    assert json.loads(path.read_text()) == old      # reading changes nothing
+    store.update("c", labels={"z": "3"})
+    assert json.loads(path.read_text()) == {"version": 2, "drivers": {"qemu": {
+        "a": {"labels": {"x": "1"}}, "b": {"mount_types": {"/m": "native"}}, "c": {"labels": {"z": "3"}}}}}
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert LabelStore(str(path), "lxd").entries() == {}
+    path.write_text(json.dumps({"version": 1, "instances": {}}))
+    assert LabelStore(str(path), lambda: pytest.fail("driver asked")).entries() == {}
+    assert asked
+
+
+@pytest.mark.parametrize("content, words", [
+    ({"version": 3, "drivers": {}}, "is version 3, written by a newer workstation.vms"),
+    ({"version": 2, "drivers": []}, "is not a label store"),
+    ({"version": 2, "drivers": {"qemu": {"a": "x"}}}, "is not a label store"),
+    ({"version": 1, "instances": {"a": 1}}, "is not a label store"),
+    ([], "is not a label store"),
+])
+def test_label_store_refuses_what_it_cannot_read(tmp_path, content, words):
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(MultipassError, match=words):
+        LabelStore(str(path), "qemu").entries()
+    with pytest.raises(MultipassError, match="driver is not known"):
+        LabelStore(str(tmp_path / "new.json")).update("a", labels={"x": "1"})
 
 
 def test_user_data_file_is_0600(tmp_path):

@@ -100,6 +100,17 @@ def test_entry_and_diff_view():
     assert snaps.diff_view([{"name": "b"}, {"name": "a"}], "a") == {"snapshots": ["a", "b"], "restored_from": "a"}
 
 
+def test_remaining_gives_the_children_of_a_deleted_snapshot_its_parent():
+    """Check mode's prediction of a delete follows Multipass: the deleted snapshot's children get its parent
+    (BaseVirtualMachine::delete_snapshot_helper, src/platform/backends/shared/base_virtual_machine.cpp)."""
+    tree = [dict(name="s1", parent=""), dict(name="s2", parent="s1"), dict(name="s3", parent="s2"),
+            dict(name="s4", parent="s2")]
+    assert snaps.remaining(tree, ["s2"]) == [dict(name="s1", parent=""), dict(name="s3", parent="s1"),
+                                             dict(name="s4", parent="s1")]
+    assert snaps.remaining(tree, ["s1", "s2"]) == [dict(name="s3", parent=""), dict(name="s4", parent="")]
+    assert snaps.remaining([dict(name="a"), dict(name="b")], ["a"]) == [dict(name="b")]   # LXD: no parents
+
+
 def test_argument_spec_shares_the_vocabulary():
     spec = snaps.snapshot_argument_spec(allow_restart=dict(type="bool", default=False))
     assert spec["state"]["choices"] == ["present", "absent", "restored", "pruned"]

@@ -181,7 +181,7 @@ def test_states_and_absent(env):
     assert info("mpi-u4") is not None
     gone = run_module(env, name="mpi-u4", state="absent")
     assert gone["actions"] == ["delete"] and gone["instance"]["state"] == "absent" and info("mpi-u4") is None
-    assert "mpi-u4" not in json.loads((env / "labels.json").read_text())["instances"]
+    assert json.loads((env / "labels.json").read_text())["drivers"] == {}   # its entry dropped (and the empty driver)
     assert not run_module(env, name="mpi-u4", state="absent")["changed"]
 
 
@@ -201,6 +201,7 @@ def test_daemon_unreachable_and_cli_errors(env, monkeypatch):
     multipassd_fake.stop()
     result = run_module(env, name="mpi-u6")
     assert result["failed"] and result["rc"] == 2 and "daemon is not reachable" in result["msg"]
+    assert "Start multipassd (the snap: `sudo snap start multipass`)" in result["msg"] and result["actions"] == []
     with monkeypatch.context() as patch:
         patch.setenv("MULTIPASS_SERVER_ADDRESS", "localhost:1")
         result = run_module(env, name="mpi-u6")
@@ -250,7 +251,8 @@ def test_cloud_init_status_words(env, monkeypatch):
     assert cli.cloud_init_status("x") == ("error", "instance not running")
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", '{"instances": {"mpi-u9": "x"}}'])
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"instances": {"mpi-u9": "x"}}',
+                                     '{"version": 2, "drivers": {"qemu": {"mpi-u9": "x"}}}'])
 def test_bad_label_store_is_refused_before_launch(env, content):
     (env / "labels.json").write_text(content)
     result = run_module(env, name="mpi-u9", labels={"role": "db"})
@@ -336,10 +338,36 @@ def test_blueprint_launch_reports_its_defaults(env, monkeypatch):
 
 
 def test_each_driver_shows_its_own_instances(env):
-    assert run_module(env, name="mpi-drv")["driver"] == "qemu"
+    """A driver switch between runs: the other driver's instance of the same name is another instance; its
+    labels and mount types are not this one's, and removing it leaves the first driver's entry alone."""
+    mounts = [dict(source=str(env / "src"), path="/data", type="native")]
+    first = run_module(env, name="mpi-drv", labels={"role": "web"}, mounts=mounts)
+    assert first["driver"] == "qemu" and first["instance"]["labels"] == {"role": "web"}
     assert fake("set", "local.driver=lxd")[0] == 0
     other = run_module(env, name="mpi-drv", state="absent")
     assert not other["changed"] and other["driver"] == "lxd" and other["instance"]["state"] == "absent"
+    planned = run_module(env, check=True, diff=True, name="mpi-drv", labels={"role": "web"})
+    assert planned["actions"] == ["launch", "labels"] and planned["diff"]["before"] == {"state": "absent"}
+    made = run_module(env, name="mpi-drv", labels={"role": "db"}, mounts=[dict(mounts[0], type="classic")])
+    assert made["instance"]["labels"] == {"role": "db"}
+    assert [m["type"] for m in made["instance"]["mounts"]] == ["classic"]
+    assert run_module(env, name="mpi-drv", state="absent")["changed"]
     assert fake("set", "local.driver=qemu")[0] == 0
-    back = run_module(env, name="mpi-drv")
-    assert not back["changed"] and back["instance"]["state"] == "running"
+    back = run_module(env, name="mpi-drv", labels={"role": "web"}, mounts=mounts)
+    assert not back["changed"] and back["instance"]["state"] == "running" and back["driver"] == "qemu"
+    assert back["instance"]["labels"] == {"role": "web"} and back["instance"]["mounts"][0]["type"] == "native"
+    assert list(json.loads((env / "labels.json").read_text())["drivers"]) == ["qemu"]
+
+
+def test_a_version_1_label_store_is_read_and_written_back_per_driver(env):
+    """Stores written before entries were kept per driver keep working: read as the current driver's."""
+    assert run_module(env, name="mpi-old", labels={"role": "web"})["changed"]
+    store = env / "labels.json"
+    entry = json.loads(store.read_text())["drivers"]["qemu"]["mpi-old"]
+    store.write_text(json.dumps({"version": 1, "instances": {"mpi-old": entry}}))
+    assert not run_module(env, name="mpi-old", labels={"role": "web"})["changed"]
+    assert json.loads(store.read_text())["version"] == 1
+    assert run_module(env, name="mpi-old", labels={"role": "db"})["actions"] == ["labels"]
+    assert json.loads(store.read_text()) == {"version": 2, "drivers": {"qemu": {"mpi-old": dict(
+        entry, labels={"role": "db"})}}}
+    assert oct(os.stat(store).st_mode & 0o777) == "0o600"

@@ -45,3 +45,13 @@ def test_bad_input_and_an_unreachable_daemon(env, monkeypatch):  # pylint: disab
     monkeypatch.setenv("MULTIPASS_SERVER_ADDRESS", "localhost:1")
     down = run_info(env)
     assert down["failed"] and down["rc"] == 3 and "daemon is not reachable" in down["msg"] and down["instances"] == []
+
+
+def test_each_driver_lists_its_own_instances_and_labels(env):  # pylint: disable=redefined-outer-name
+    mp_test.run_module(env, name="mpi-i1", labels={"role": "web"})
+    assert mp_test.fake("set", "local.driver=lxd")[0] == 0
+    assert run_info(env)["instances"] == [] and run_info(env, name="mpi-i1")["instances"] == []
+    assert mp_test.fake("launch", "--name", "mpi-i1")[0] == 0
+    assert [i["labels"] for i in run_info(env, name="mpi-i1")["instances"]] == [{}]
+    assert mp_test.fake("set", "local.driver=qemu")[0] == 0
+    assert [i["labels"] for i in run_info(env)["instances"]] == [{"role": "web"}]
