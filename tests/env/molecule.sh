@@ -11,7 +11,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root/extensions" || exit 1
 # The scenarios that boot a QEMU VM (under TCG each takes a core for minutes: one at a time per lane), the longest
-# first (a CI run of 2026-12-02: 400-530 s down to 160 s), so that two lanes sharing them end close together.
+# first (fresh-clone runs of 2026-12-01 and 02: 400-1500 s down to 160-180 s), so two lanes sharing them end close together.
 vm_scenarios=" qemu_vm desktop_vm wireguard_vm sample_role_libvirt home_mount snapshots guest site "
 if [ -z "${MOLECULE_SCENARIOS:-}" ]; then
   if [ "${MOLECULE_LANE:-all}" = vm ]; then
