@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: every benchmark of tests/bench/, each against its anchor on the same daemon in the same run, with
 # interleaved repetitions; figures printed with their ratios and written as JSON to .build/bench/<bench>.json.
-# A bench refuses to start while the 1-minute load average is above 2 (BENCH_FORCE=1 runs it anyway and marks
+# A bench waits (up to BENCH_SETTLE s, 900) for the 1-minute load average to fall to 2 once its containers are up,
+# and refuses to start while it is above (BENCH_FORCE=1 runs it anyway and marks
 # every figure NOT QUIET). Not part of `make test`.
 #
 # Usage: bash tests/bench/run.sh                  every bench at its full size:

@@ -20,16 +20,24 @@ declare -A parts=(
 )
 
 lane() {
-  local name=$1 t s status=0 l0 result line
+  local name=$1 t s status=0 l0 result line log
   l0=$(date +%s)
+  log=$(mktemp)
   for t in ${parts[$name]}; do
     s=$(date +%s)
     result=passed
-    make --no-print-directory -o host "$t" </dev/null || { status=1; result=FAILED; }
+    make --no-print-directory -o host "$t" </dev/null 2>&1 | tee "$log"
+    [ "${PIPESTATUS[0]}" = 0 ] || { status=1; result=FAILED; }
     line="$t took $(( $(date +%s) - s ))s (load $(cut -d' ' -f1-3 /proc/loadavg))"
     echo "make test: $line"
     echo "make test:   $name/$line, $result" >> "$summary"
+    # each VM scenario's time, wherever the queue ran it (the queue's order comes from these)
+    grep -E '^molecule: \S+ (ok|FAILED) in ' "$log" | sed 's/^/make test:     /' >> "$scenarios"
+    if [ $result = FAILED ]; then
+      python3 tests/env/failure_digest.py "$log" | sed "s|^|make test: why $name/$t: |" >> "$why"
+    fi
   done
+  rm -f "$log"
   line="lane $name took $(( $(date +%s) - l0 ))s, $([ $status = 0 ] && echo passed || echo FAILED)"
   echo "make test: $line"
   echo "make test: $line" >> "$summary"
@@ -38,13 +46,13 @@ lane() {
 
 t0=$(date +%s)
 # every part's time and outcome again on the last lines, lane by lane: a CI log's tail is often all one gets to see
-summary=$(mktemp)
+summary=$(mktemp) scenarios=$(mktemp) why=$(mktemp)
 # the VM scenarios are one queue that the vm and fresh lanes take from, each after its first part: whichever lane is
 # free takes the next one (tests/env/molecule.sh, MOLECULE_QUEUE), so neither lane waits while the other has a backlog
 MOLECULE_QUEUE=$(mktemp)
 export MOLECULE_QUEUE
 MOLECULE_LANE=vm bash tests/env/molecule.sh --list > "$MOLECULE_QUEUE"
-trap 'rm -f "$summary" "$MOLECULE_QUEUE"' EXIT
+trap 'rm -f "$summary" "$scenarios" "$why" "$MOLECULE_QUEUE"' EXIT
 pids=()
 names=()
 for name in ${LANES:-vm other fresh}; do
@@ -59,7 +67,9 @@ for i in "${!pids[@]}"; do
 done
 python3 tests/env/image_server.py stop
 echo "make test: all took $(( $(date +%s) - t0 ))s (load $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "make test: summary (each part's time and outcome, then each lane's)"
+echo "make test: summary (each molecule scenario's time, each part's, each lane's, then what failed)"
+cat "$scenarios"
 grep '^make test:   ' "$summary" | sort -s -t/ -k1,1
 grep -v '^make test:   ' "$summary"
+cat "$why"
 if [ ${#failed[@]} -gt 0 ]; then echo "make test: failed lanes: ${failed[*]}"; exit 1; fi

@@ -34,7 +34,7 @@ fi
 newest_core=" ${MOLECULE_NEWEST_CORE-sample_role_lxd sample_role_libvirt} "
 failed=()
 run() {
-  local s=$1 t0 on core r
+  local s=$1 t0 on core r log
   [ -f "molecule/$s/molecule.yml" ] || return 0
   t0=$(date +%s)
   # Molecule remembers a scenario as prepared between runs; a test always starts from prepare.
@@ -42,8 +42,15 @@ run() {
   # A scenario names its guests itself: two checkouts testing on one host take turns per scenario.
   on=() core="the project's ansible-core"
   [[ $newest_core == *" $s "* ]] && on=(bash "$root/tests/env/newest_core.sh") core="the newest ansible-core"
-  if flock "/tmp/wsvms-molecule-$s.lock" "${on[@]}" molecule test -s "$s"; then r=ok; else r=FAILED; failed+=("$s"); fi
+  log=$(mktemp)
+  # tee reads to the end, so the status is molecule's own (PIPESTATUS)
+  flock "/tmp/wsvms-molecule-$s.lock" "${on[@]}" molecule test -s "$s" 2>&1 | tee "$log"
+  if [ "${PIPESTATUS[0]}" = 0 ]; then r=ok; else r=FAILED; failed+=("$s"); fi
   echo "molecule: $s $r in $(( $(date +%s) - t0 ))s on $core"
+  if [ $r = FAILED ]; then
+    python3 "$root/tests/env/failure_digest.py" "$log" | sed "s/^/molecule: why $s: /"
+  fi
+  rm -f "$log"
 }
 if [ -n "${MOLECULE_QUEUE:-}" ] && [ "${MOLECULE_LANE:-}" = vm ]; then
   # MOLECULE_QUEUE: a file of VM scenario names (from --list) that several lanes share; each run takes the next name
