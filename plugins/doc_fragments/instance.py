@@ -18,13 +18,13 @@ options:
     required: true
   cpus:
     description:
-      - Number of virtual CPUs. Left as it is when not given.
+      - Number of virtual CPUs, 1 to 1024 (the hard cap of every backend). Left as it is when not given.
     type: int
   memory:
     description:
       - Memory size as people write it, for example V(4G), V(16GiB), V(512MiB), V(1.5G), or a number of bytes.
       - Bare letters and C(KiB/MiB/GiB/TiB) are binary; C(kB/MB/GB/TB) are decimal.
-      - More than 0 and at most 16TiB on every backend; V(qemu_vm) and V(multipass_instance) also refuse more than
+      - At least 32MiB and at most 16TiB on every backend; V(qemu_vm) and V(multipass_instance) also refuse more than
         the host's RAM, and each backend has its own minimum (V(qemu_vm) 128MiB, V(multipass_instance) 128MiB).
     type: str
   disk:

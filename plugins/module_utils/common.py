@@ -31,6 +31,9 @@ LABEL_KEY_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.\-]{0,62}$")
 # that a typo (999999T) is refused before anything is made. Backends add their own minimum and the host's RAM.
 MAX_MEMORY = 16 * 1024 ** 4
 MAX_DISK = 1024 ** 5
+MAX_CPUS = 1024
+# Below this no guest's kernel starts (a typo like 1K or 64 without a unit); backends may ask for more.
+MIN_MEMORY = 32 * 1024 ** 2
 
 
 class InputError(ValueError):
@@ -102,9 +105,11 @@ def check_keys(value, allowed, where):
     return value
 
 
-def check_positive(value, option):
+def check_positive(value, option, maximum=None, why=None):
     if value is not None and value < 1:
         raise InputError("%s: must be 1 or more, got %d" % (option, value))
+    if value is not None and maximum is not None and value > maximum:
+        raise InputError("%s: %d is more than %d (%s); give a smaller number" % (option, value, maximum, why))
     return value
 
 

@@ -17,8 +17,8 @@ import time
 
 from ansible_collections.workstation.vms.plugins.module_utils.cloudinit import render_user_data
 from ansible_collections.workstation.vms.plugins.module_utils.common import (
-    MAX_DISK, MAX_MEMORY, InputError, check_positive, check_size, instance_result, make_diff, normalize_mounts,
-    parse_size, validate_labels)
+    MAX_CPUS, MAX_DISK, MAX_MEMORY, MIN_MEMORY, InputError, check_positive, check_size, instance_result, make_diff,
+    normalize_mounts, parse_size, validate_labels)
 from ansible_collections.workstation.vms.plugins.module_utils.waiting import WaitTimeout, poll, ssh_banner
 
 # What `cloud-init status` may say, and what each means for wait_for=cloud-init (the one outcome rule).
@@ -157,9 +157,9 @@ def wanted_common(params, backend):
     A key is None when its option is not given (the backend leaves that setting alone)."""
     state = params["state"]
     wanted = dict(name=backend.validate_name(params["name"]), state=state,
-                  cpus=check_positive(params.get("cpus"), "cpus"),
-                  memory=check_size(parse_size(params.get("memory"), "memory"), "memory", maximum=MAX_MEMORY,
-                                    why="the hard cap of every backend"),
+                  cpus=check_positive(params.get("cpus"), "cpus", maximum=MAX_CPUS, why="the hard cap of every backend"),
+                  memory=check_size(parse_size(params.get("memory"), "memory"), "memory", minimum=MIN_MEMORY,
+                                    maximum=MAX_MEMORY, why="the hard cap of every backend"),
                   disk=check_size(parse_size(params.get("disk"), "disk"), "disk", maximum=MAX_DISK,
                                   why="the hard cap of every backend"),
                   user_data=render_user_data(params.get("cloud_init")),

@@ -61,6 +61,9 @@ def connection_argument_spec():
     return dict(uri=dict(type="str", default=DEFAULT_URI))
 
 
+SSH_NEEDS_FORWARD = "wait_for: with network=user an SSH wait needs a port_forwards entry to guest port 22"
+
+
 class Current:
     """One domain as read once: `persistent` and `live` are Domain objects (live only while it is active)."""
 
@@ -105,6 +108,9 @@ class LibvirtInstance(Backend):
         if p["port_forwards"] is not None:
             forwards = options.normalize_port_forwards(
                 p["port_forwards"], network or {"mode": "user" if p["port_forwards"] else "network"})
+        if (p["wait_for"] == "ssh" and network and network["mode"] == "user"
+                and not any(f["guest_port"] == 22 for f in forwards or [])):
+            raise InputError(SSH_NEEDS_FORWARD)   # before anything is defined, not after the start
         for mount in wanted["mounts"] or []:
             mount["type"] = options.mount_kind(mount, p["mount_type"])
             mount["tag"] = options.mount_tag(mount["path"])
@@ -444,7 +450,7 @@ class LibvirtInstance(Backend):
     def wait_ready(self, what, current, timeout):
         self.waiting = current.spec
         if what == "ssh" and is_user_network(current.spec) and ssh_forward(current.spec) is None:
-            raise InputError("wait_for: with network=user an SSH wait needs a port_forwards entry to guest port 22")
+            raise InputError(SSH_NEEDS_FORWARD)
 
     def ipv4(self):
         self.found = self.addresses(self.dom, self.waiting)

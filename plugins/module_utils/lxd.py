@@ -421,6 +421,8 @@ class LxdClient:
         kinds = ("instances", "containers", "virtual-machines")
         ours = set("/1.0/%s/%s" % (kind, quote(name, safe="")) for kind in kinds)
         running = (self.request("GET", "/operations", {"recursion": 1})["metadata"] or {}).get("running") or []
+        # a daemon may list an operation by its URL only (seen on LXD 5.0 right after a killed client's create)
+        running = [op if isinstance(op, dict) else self.get_or_none(op[len("/1.0"):]) or {} for op in running]
         return [op["id"] for op in running
                 if any(url.split("?")[0] in ours for urls in (op.get("resources") or {}).values() for url in urls or [])]
 
@@ -588,6 +590,9 @@ class LxdClient:
 
     def create(self, body, timeout=None):
         params = {"target": self.target} if self.target else None
+        if self.target and not (self.get_or_none("") or {}).get("environment", {}).get("server_clustered"):
+            raise InputError("target: the server is not a cluster, so there is no member '%s' to create on; leave "
+                             "target out" % self.target)
         return self.request("POST", "/instances", body, params, timeout=timeout)
 
     def update(self, name, body):

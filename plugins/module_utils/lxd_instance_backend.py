@@ -291,10 +291,16 @@ class LxdInstance(Backend):
         return wanted_settings(self.params, wanted)
 
     def read(self):
-        return self.client.instance(self.params["name"])
+        found = self.client.instance(self.params["name"])
+        if found is None:
+            self.client.check_project()   # "no instance" may really be "no such project"
+        return found
 
     def read_all(self):
-        return self.client.instances()
+        found = self.client.instances()
+        if not found:
+            self.client.check_project()
+        return found
 
     def mounts(self, current):
         return [dict(path=device["path"], device_name=dname, device=device)

@@ -98,7 +98,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.workstation.vms.plugins.module_utils import lxd
 from ansible_collections.workstation.vms.plugins.module_utils import snapshots as snaps
-from ansible_collections.workstation.vms.plugins.module_utils.common import InputError
+from ansible_collections.workstation.vms.plugins.module_utils.common import InputError, check_positive
 
 
 class LxdSnapshots(snaps.Backend):
@@ -111,6 +111,7 @@ class LxdSnapshots(snaps.Backend):
         if self._inst is None:
             self._inst = self.client.instance(self.instance)
             if self._inst is None:
+                self.client.check_project()
                 raise InputError("instance: no LXD instance named '%s'" % self.instance)
         return self._inst
 
@@ -172,6 +173,7 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, mutually_exclusive=[("socket", "url")])
     params = module.params
     try:
+        check_positive(params["timeout"], "timeout")
         client = lxd.LxdClient.from_params(params)
         backend = LxdSnapshots(client, params["instance"], params["timeout"])
         snaps.run(module, backend, (lxd.LxdError,))

@@ -231,6 +231,10 @@ def main():
         module.fail_json(msg=missing_required_lib("libvirt-python"))
     client = None
     try:
+        # the options first: a bad one is named even when the domain is missing too
+        snaps.parse_expires(module.params["expires"])
+        if module.params["stop_timeout"] < 0:
+            raise InputError("stop_timeout: must be 0 or more, got %d" % module.params["stop_timeout"])
         client = LibvirtClient(module.params["uri"])
         backend = LibvirtSnapshots(client, module.params["instance"], module.params["stop_timeout"])
     except (InputError, LibvirtError) as exc:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ansible_collections.workstation.vms.plugins.module_utils.common import (
-    InputError, changed_keys, format_size, instance_argument_spec, instance_result, make_diff, normalize_mounts,
+    InputError, changed_keys, check_positive, format_size, instance_argument_spec, instance_result, make_diff, normalize_mounts,
     parse_size, validate_labels)
 
 GiB = 1024 ** 3
@@ -128,3 +128,11 @@ def test_instance_argument_spec_takes_backend_states_and_mount_options():
     spec = instance_argument_spec(["started", "absent", "frozen"], mount_options={"shift": {"type": "bool"}})
     assert spec["state"]["choices"] == ["started", "absent", "frozen"]
     assert set(spec["mounts"]["options"]) == {"source", "path", "readonly", "shift"}
+
+
+def test_check_positive_bounds_both_ends():
+    assert check_positive(None, "cpus") is None and check_positive(4, "cpus", maximum=1024, why="the cap") == 4
+    with pytest.raises(InputError, match="cpus: must be 1 or more, got 0"):
+        check_positive(0, "cpus")
+    with pytest.raises(InputError, match=r"cpus: 100000 is more than 1024 \(the cap\); give a smaller number"):
+        check_positive(100000, "cpus", maximum=1024, why="the cap")
