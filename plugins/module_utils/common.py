@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,9 @@ MAX_DISK = 1024 ** 5
 MAX_CPUS = 1024
 # Below this no guest's kernel starts (a typo like 1K or 64 without a unit); backends may ask for more.
 MIN_MEMORY = 32 * 1024 ** 2
+# Bridges and veth ends that software inside a guest makes (Docker, libvirt, LXD, CNI, flannel): never the
+# guest's address unless preferred_nics names them.
+GUEST_BRIDGES = ("docker*", "br-*", "virbr*", "lxdbr*", "cni*", "flannel*", "veth*")
 
 
 class InputError(ValueError):
@@ -151,6 +155,25 @@ def validate_labels(labels):
             raise InputError("labels: value of '%s' must be a string, number or boolean" % key)
         result[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
     return result
+
+
+def order_nics(names, own=(), prefer=None):
+    """Guest interface names in the one address order of every backend (docs/lxd_instance.md, Addresses): the
+    instance's own NICs first (the ones its backend made), then those matching the `prefer` globs in their order,
+    then the others by name; never lo, and never a bridge made inside the guest (docker0, br-*, ...) unless
+    `prefer` names it."""
+    prefer = list(prefer or [])
+
+    def rank(ifname):
+        if ifname in own:
+            return (0, 0, ifname)
+        hits = [index for index, glob in enumerate(prefer) if fnmatch.fnmatchcase(ifname, glob)]
+        if hits:
+            return (1, hits[0], ifname)
+        if any(fnmatch.fnmatchcase(ifname, glob) for glob in GUEST_BRIDGES):
+            return None
+        return (2, 0, ifname)
+    return sorted((ifname for ifname in names if ifname != "lo" and rank(ifname)), key=rank)
 
 
 def instance_result(name, backend, itype="", state="", ipv4=None, ipv6=None, image=None, cpus=None,

@@ -14,7 +14,7 @@ import os
 import time
 from urllib.parse import urlparse
 
-from ansible_collections.workstation.vms.plugins.module_utils.common import instance_result
+from ansible_collections.workstation.vms.plugins.module_utils.common import instance_result, order_nics
 from ansible_collections.workstation.vms.plugins.module_utils.libvirt_domain import BACKEND, META_NS, Domain
 from ansible_collections.workstation.vms.plugins.module_utils.libvirt_snapshot_xml import parse_snapshot_xml
 
@@ -209,17 +209,18 @@ class LibvirtClient:
         return result
 
     @staticmethod
-    def agent_addresses(dom):
-        """(ipv4, ipv6) the guest agent reports, loopback and link-local left out; ([], []) if it does not answer."""
+    def agent_addresses(dom, mac=None):
+        """(ipv4, ipv6) the guest agent reports, in the address order of every backend (the NIC with the domain's
+        `mac` first, never a bridge made inside the guest such as docker0), loopback and link-local left out;
+        ([], []) if it does not answer."""
         ipv4, ipv6 = [], []
         try:
             ifaces = dom.interfaceAddresses(libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, 0)
         except libvirt.libvirtError:
             return ipv4, ipv6
-        for name, data in sorted(ifaces.items()):
-            if name == "lo":
-                continue
-            for addr in data.get("addrs") or []:
+        own = [name for name, data in ifaces.items() if mac and (data.get("hwaddr") or "").lower() == mac.lower()]
+        for name in order_nics(ifaces, own=own):
+            for addr in ifaces[name].get("addrs") or []:
                 ip = addr.get("addr")
                 if addr.get("type") == libvirt.VIR_IP_ADDR_TYPE_IPV4 and not ip.startswith("127."):
                     ipv4.append(ip)
@@ -233,7 +234,7 @@ class LibvirtClient:
             leases = self.leases([network.split(":", 1)[1]], stale)
             if leases.get(mac):
                 return list(leases[mac]), []
-        return self.agent_addresses(dom)
+        return self.agent_addresses(dom, mac)
 
     # --- guest agent
     def agent_exec(self, dom, path, args, timeout=10):
@@ -286,7 +287,7 @@ class LibvirtClient:
                 if mac and leases.get(mac):
                     ipv4 = list(leases[mac])
                 else:
-                    ipv4, ipv6 = self.agent_addresses(dom)
+                    ipv4, ipv6 = self.agent_addresses(dom, mac)
             if domain is not None:
                 result.append(domain.instance(state, ipv4=ipv4, ipv6=ipv6))
             else:

@@ -25,7 +25,6 @@ registers the client certificate the first time the server answers "not trusted"
 from __future__ import annotations
 
 import base64
-import fnmatch
 import hashlib
 import json
 import os
@@ -35,7 +34,7 @@ import time
 from urllib.parse import quote, unquote, urlencode, urlparse
 
 from ansible_collections.workstation.vms.plugins.module_utils.common import (
-    InputError, check_keys, instance_result, parse_size)
+    InputError, check_keys, instance_result, order_nics, parse_size)
 
 LABEL_PREFIX = "user.label."
 CLOUD_INIT_KEY = "cloud-init.user-data"
@@ -61,9 +60,6 @@ BUILTIN_REMOTES = {
     },
 }
 DAEMON_NAMES = {"lxd": "LXD", "incus": "Incus"}
-# Bridges and veth ends that software inside a guest makes (Docker, libvirt, LXD, CNI, flannel): never the
-# guest's address unless preferred_nics names them.
-GUEST_BRIDGES = ("docker*", "br-*", "virbr*", "lxdbr*", "cni*", "flannel*", "veth*")
 # Local config keys that belong to LXD itself: never compared, never reported, never removed.
 IGNORED_PREFIXES = ("volatile.", "image.")
 CONNECTION_OPTIONS = ("socket", "url", "client_cert", "client_key", "server_cert", "verify", "project", "target",
@@ -658,21 +654,10 @@ def addresses(state, family="inet", nic=None, prefer=None):
     others by name; never lo, and never a bridge made inside the guest (docker0, br-*, ...) unless `prefer`
     names it."""
     nets = (state or {}).get("network") or {}
-    prefer = list(prefer or [])
-
-    def rank(ifname):
-        if nets[ifname].get("host_name"):
-            return (0, 0, ifname)
-        hits = [index for index, glob in enumerate(prefer) if fnmatch.fnmatchcase(ifname, glob)]
-        if hits:
-            return (1, hits[0], ifname)
-        if any(fnmatch.fnmatchcase(ifname, glob) for glob in GUEST_BRIDGES):
-            return None
-        return (2, 0, ifname)
     if nic:
         chosen = [nic] if nic in nets else []
     else:
-        chosen = sorted((ifname for ifname in nets if ifname != "lo" and rank(ifname)), key=rank)
+        chosen = order_nics(nets, own=[ifname for ifname in nets if nets[ifname].get("host_name")], prefer=prefer)
     return [addr["address"] for ifname in chosen for addr in nets[ifname].get("addresses") or []
             if addr.get("family") == family and addr.get("scope") == "global"]
 

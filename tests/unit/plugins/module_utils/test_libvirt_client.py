@@ -126,3 +126,22 @@ def test_guests_one_stats_call_leases_once_agent_only_without_lease(vm_spec):
     assert guests["a"]["labels"] == {"role": "dev"}
     assert made.count("stats") == 1 and made.count("leases") == 1
     assert [m for m in made if m.startswith("agent")] == ["agent b", "agent other"]
+
+
+@pytest.mark.skipif(not lvc.HAS_LIBVIRT, reason="libvirt-python is not installed")
+def test_agent_addresses_follow_the_one_address_rule():
+    """The domain's own NIC (by MAC) first, then the others by name; docker0 (sorted first by name) never."""
+    libvirt = lvc.libvirt
+
+    def nic(hwaddr, *ips):
+        return {"hwaddr": hwaddr, "addrs": [{"type": libvirt.VIR_IP_ADDR_TYPE_IPV4, "addr": ip} for ip in ips]}
+
+    class Dom:
+        @staticmethod
+        def interfaceAddresses(source, flags):  # pylint: disable=invalid-name
+            assert source == libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT
+            return {"lo": nic("00:00:00:00:00:00", "127.0.0.1"), "docker0": nic("02:42:ac:11:00:01", "172.17.0.1"),
+                    "ens9": nic("52:54:00:AA:00:09", "10.0.0.9"), "enp1s0": nic("52:54:00:aa:00:01", "10.1.0.5")}
+
+    assert lvc.LibvirtClient.agent_addresses(Dom(), "52:54:00:aa:00:09") == (["10.0.0.9", "10.1.0.5"], [])
+    assert lvc.LibvirtClient.agent_addresses(Dom()) == (["10.1.0.5", "10.0.0.9"], [])
