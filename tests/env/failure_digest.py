@@ -28,9 +28,8 @@ def short(text):
 
 def message(line):
     """The msg of an Ansible failure line, else the line."""
-    _, _, payload = line.partition("=> ")
     try:
-        result = json.loads(payload)
+        result = json.loads(line.partition("=> ")[2])
     except ValueError:
         return line
     msg = result.get("msg") if isinstance(result, dict) else None
